@@ -1,0 +1,237 @@
+"""Typed API records, validated on arrival.
+
+Credits become integer ten-thousandths and times epoch seconds here, once, so
+nothing downstream parses text. Unknown fields are ignored and enum-like fields
+(activity, pool, status, kind...) stay plain strings so a new value is kept, not
+rejected.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+
+from a2v2_desktop.domain.credits import parse_credits
+from a2v2_desktop.domain.times import parse_rfc3339
+
+
+def _strict_str(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("expected a string")
+    return value
+
+
+Credits = Annotated[int, BeforeValidator(lambda v: parse_credits(_strict_str(v)))]
+Instant = Annotated[int, BeforeValidator(lambda v: parse_rfc3339(_strict_str(v)))]
+NonNegative = Annotated[int, Field(ge=0)]
+
+
+def _currency(value: str) -> str:
+    if len(value) != 3 or not value.isascii() or not value.islower() or not value.isalpha():
+        raise ValueError("currency must be a lowercase ISO 4217 code")
+    return value
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=False)
+
+
+class Money(Record):
+    amount: int
+    currency: Annotated[str, AfterValidator(_currency)]
+
+
+class PaidAccess(Record):
+    enabled: bool = False
+    price: Money | None = None
+    interval: str | None = None
+
+
+class Organization(Record):
+    id: str
+    name: str
+    timezone: str
+    created_at: Instant
+
+
+class Plan(Record):
+    id: str
+    name: str
+    credits_per_period: Credits
+    agent_limit: int | None = None
+    member_limit: int | None = None
+
+
+class Period(Record):
+    start: Instant
+    end: Instant
+
+
+class Balance(Record):
+    plan_credits_remaining: Credits
+    topup_credits_remaining: Credits
+    credits_used_this_period: Credits
+
+
+class AutoRecharge(Record):
+    enabled: bool
+    threshold_credits: Credits | None = None
+    credits_per_recharge: Credits | None = None
+    price_per_recharge: Money | None = None
+    max_recharges_per_month: NonNegative | None = None
+    recharges_used_this_month: NonNegative | None = None
+    last_recharged_at: Instant | None = None
+
+
+class BillingSnapshot(Record):
+    as_of: Instant
+    plan: Plan
+    period: Period
+    balance: Balance
+    auto_recharge: AutoRecharge
+
+
+class Agent(Record):
+    id: str
+    name: str
+    model: str | None = None
+    model_tier: str | None = None
+    status: str
+    created_at: Instant
+    deleted_at: Instant | None = None
+    paid_access: PaidAccess | None = None
+
+
+class Member(Record):
+    id: str
+    name: str
+    email: str | None = None
+    role: str
+    status: str
+    joined_at: Instant
+
+
+class FeedRecord(Record):
+    seq: Annotated[int, Field(ge=1)]
+    id: str
+
+
+class UsageRecord(FeedRecord):
+    hour: Instant
+    agent_id: str
+    member_id: str | None = None
+    activity: str
+    model: str | None = None
+    pool: str
+    quantity: int
+    credits: Credits
+
+
+class Conversation(FeedRecord):
+    agent_id: str
+    visitor_id: str
+    channel: str | None = None
+    country: str | None = None
+    started_at: Instant
+    last_activity_at: Instant
+    visitor_messages: NonNegative
+    agent_messages: NonNegative
+    unanswered: NonNegative = 0
+    response_ms_total: NonNegative = 0
+    feedback_up: NonNegative = 0
+    feedback_down: NonNegative = 0
+    credits: Credits | None = None
+
+
+class UnansweredQuestion(FeedRecord):
+    agent_id: str
+    conversation_id: str | None = None
+    asked_at: Instant
+    question: str
+
+
+class CreditTransaction(FeedRecord):
+    occurred_at: Instant
+    kind: str
+    pool: str
+    credits: Credits
+    paid: Money | None = None
+    note: str | None = None
+
+
+class Subscription(FeedRecord):
+    agent_id: str
+    subscriber_id: str
+    status: str
+    interval: str
+    price: Money
+    started_at: Instant
+    current_period_end: Instant | None = None
+    canceled_at: Instant | None = None
+
+
+class Transaction(FeedRecord):
+    agent_id: str
+    subscription_id: str | None = None
+    subscriber_id: str
+    created_at: Instant
+    kind: str
+    status: str
+    amount: Money
+    fee: Money | None = None
+
+
+FEED_RECORDS: dict[str, type[FeedRecord]] = {
+    "usage": UsageRecord,
+    "conversations": Conversation,
+    "unanswered_questions": UnansweredQuestion,
+    "credit_transactions": CreditTransaction,
+    "subscriptions": Subscription,
+    "transactions": Transaction,
+}
+FEEDS = tuple(FEED_RECORDS)
+
+
+class FeedPage(Record):
+    data: list[dict[str, Any]]
+    has_more: bool
+    next_after_seq: NonNegative
+
+
+class ListPage(Record):
+    data: list[dict[str, Any]]
+
+
+class InvalidRecordError(ValueError):
+    """A record that breaks the contract; names the feed, the seq and the field."""
+
+    def __init__(self, where: str, seq: object, error: ValidationError):
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(record)"
+        self.where, self.seq, self.field = where, seq, field
+        seq_text = f" seq {seq}" if seq is not None else ""
+        super().__init__(f"invalid record in {where}{seq_text}: field '{field}': {first['msg']}")
+
+
+def validate(model: type[Record], raw: Any, where: str) -> Record:
+    """Validate one raw JSON object as `model`, raising InvalidRecordError on failure."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        seq = raw.get("seq") if isinstance(raw, dict) else None
+        raise InvalidRecordError(where, seq, error) from None
+
+
+_ADAPTERS: dict[type, TypeAdapter] = {}
+
+
+def validate_many(model: type[Record], raws: list[Any], where: str) -> list[Record]:
+    """Validate a page of records in one call (fast path), naming the first bad one on failure."""
+    adapter = _ADAPTERS.setdefault(model, TypeAdapter(list[model]))
+    try:
+        return adapter.validate_python(raws)
+    except ValidationError:
+        for raw in raws:
+            validate(model, raw, where)
+        raise

@@ -1,0 +1,1 @@
+"""The local cache: SQLAlchemy models, the engine with its migrations, and the queries."""

@@ -1,0 +1,1 @@
+"""Spend summaries built from the cache only (offline), and their writers."""

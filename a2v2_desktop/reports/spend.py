@@ -1,0 +1,97 @@
+"""The spend summary: one range of local dates, every figure exact, from the cache only."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine
+
+from a2v2_desktop.cache import queries
+from a2v2_desktop.domain.credits import format_credits
+from a2v2_desktop.domain.times import days_between, local_date, local_day_bounds, zone
+
+
+class ReportError(Exception):
+    """The report cannot be made (e.g. nothing synced yet); str() is for people."""
+
+
+@dataclass(frozen=True)
+class SpendReport:
+    organization: queries.OrganizationInfo
+    timezone: str
+    first: date
+    last: date
+    total_credits: int
+    total_quantity: int
+    by_agent: list[queries.SpendRow]
+    by_member: list[queries.SpendRow]
+    by_activity: list[queries.SpendRow]
+    by_day: list[tuple[date, int]]
+    conversations: queries.ConversationStats
+
+
+def credits_by_local_day(hourly: list[tuple[int, str, int, int]], first: date, last: date, tz_name: str) -> list[tuple[date, int]]:
+    """Bucket UTC hours into local dates (an hour belongs to the date its start falls on)."""
+    tz = zone(tz_name)
+    totals: dict[date, int] = defaultdict(int)
+    for hour, _activity, credits, _quantity in hourly:
+        totals[local_date(hour, tz)] += credits
+    return [(day, totals.get(day, 0)) for day in days_between(first, last)]
+
+
+def build_spend_report(engine: Engine, first: date, last: date, timezone: str | None = None) -> SpendReport:
+    if last < first:
+        raise ReportError(f"The range ends ({last}) before it starts ({first}).")
+    with engine.connect() as connection:
+        org = queries.organization(connection)
+        if org is None:
+            raise ReportError("The cache is empty: run `a2v2-desktop sync` first.")
+        tz_name = timezone or org.timezone
+        start, end = local_day_bounds(first, last, zone(tz_name))
+        credits, quantity = queries.spend_total(connection, start, end)
+        return SpendReport(
+            organization=org,
+            timezone=tz_name,
+            first=first,
+            last=last,
+            total_credits=credits,
+            total_quantity=quantity,
+            by_agent=queries.spend_by_agent(connection, start, end),
+            by_member=queries.spend_by_member(connection, start, end),
+            by_activity=queries.spend_by_activity(connection, start, end),
+            by_day=credits_by_local_day(queries.spend_by_hour(connection, start, end), first, last, tz_name),
+            conversations=queries.conversation_stats(connection, start, end),
+        )
+
+
+def report_to_json_dict(report: SpendReport) -> dict:
+    """The command line's JSON contract; credits as exact decimal strings."""
+    return {
+        "organization": {"id": report.organization.id, "name": report.organization.name},
+        "timezone": report.timezone,
+        "from": report.first.isoformat(),
+        "to": report.last.isoformat(),
+        "total_credits": format_credits(report.total_credits),
+        "by_agent": [
+            {"agent_id": r.key, "agent_name": r.name, "credits": format_credits(r.credits), "quantity": r.quantity}
+            for r in report.by_agent
+        ],
+        "by_member": [
+            {"member_id": r.key, "member_name": r.name, "credits": format_credits(r.credits), "quantity": r.quantity}
+            for r in report.by_member
+        ],
+        "by_activity": [
+            {"activity": r.key, "credits": format_credits(r.credits), "quantity": r.quantity} for r in report.by_activity
+        ],
+        "by_day": [{"date": day.isoformat(), "credits": format_credits(c)} for day, c in report.by_day],
+        "conversations": report.conversations.conversations,
+        "messages": report.conversations.messages,
+        "visitors": report.conversations.visitors,
+    }
+
+
+def report_to_json(report: SpendReport) -> str:
+    return json.dumps(report_to_json_dict(report), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,1 @@
+"""The sync engine: platform API -> local cache, resumable and exact. No Qt."""

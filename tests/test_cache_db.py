@@ -1,0 +1,65 @@
+"""Opening the cache: migrations from empty, refusal of newer or corrupt files without touching them."""
+
+import hashlib
+import sqlite3
+
+import pytest
+from sqlalchemy import inspect
+
+from a2v2_desktop.cache.db import CacheCorruptError, CacheTooNewError, current_revision, head_revision, open_cache
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_empty_cache_upgrades_to_head(cache_path):
+    engine, _ = open_cache(cache_path)
+    assert current_revision(engine) == head_revision()
+    tables = set(inspect(engine).get_table_names())
+    assert {"usage", "conversations", "billing_snapshots", "feed_cursors", "sync_runs", "agents", "members"} <= tables
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_reopening_keeps_data(cache_path):
+    engine, _ = open_cache(cache_path)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO organization VALUES ('o1', 'Org', 'UTC', 0)")
+    engine.dispose()
+    engine, _ = open_cache(cache_path)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT name FROM organization").scalar() == "Org"
+    engine.dispose()
+
+
+def test_newer_revision_is_refused_and_untouched(cache_path):
+    engine, _ = open_cache(cache_path)
+    engine.dispose()
+    with sqlite3.connect(cache_path) as raw:
+        raw.execute("UPDATE alembic_version SET version_num = 'ffff_from_the_future'")
+    raw.close()
+    before = digest(cache_path)
+    with pytest.raises(CacheTooNewError, match="newer version"):
+        open_cache(cache_path)
+    assert digest(cache_path) == before
+
+
+@pytest.mark.parametrize("content", [b"this is not a database at all" * 100, b"SQLite format 3\x00" + b"\x00" * 50])
+def test_corrupt_or_truncated_file_is_refused_and_untouched(cache_path, content):
+    cache_path.write_bytes(content)
+    with pytest.raises(CacheCorruptError):
+        open_cache(cache_path)
+    assert cache_path.read_bytes() == content
+
+
+def test_foreign_database_is_refused(cache_path):
+    with sqlite3.connect(cache_path) as raw:
+        raw.execute("CREATE TABLE something_else (x)")
+    raw.close()
+    before = digest(cache_path)
+    with pytest.raises(CacheCorruptError, match="not an A2V2 Desktop cache"):
+        open_cache(cache_path)
+    assert digest(cache_path) == before
