@@ -105,40 +105,42 @@ def _credentials():
 
 
 class ProgressPrinter:
-    """Progress on stderr: one updating line on a terminal, a line per stage otherwise."""
+    """Progress on stderr: an updating line on a terminal, one line per feed otherwise."""
 
     def __init__(self, stream=sys.stderr):
+        from a2v2_desktop.api.records import FEEDS
+
+        self.feeds = FEEDS
         self.stream = stream
         self.tty = stream.isatty()
         self.stage: str | None = None
-        self._line = ""
-        self.last_time = 0.0
+        self.line = ""
+        self.last_update = 0.0
 
     def __call__(self, progress) -> None:
         if progress.waiting_reason:
-            self._emit(f"{progress.waiting_reason} — waiting {progress.waiting_seconds:.1f} s", force=True)
+            self._write(f"{progress.waiting_reason} — retrying in {progress.waiting_seconds:.0f} s", final=True)
             return
         if progress.stage != self.stage:
-            self._finish_stage()
+            self.close()
             self.stage = progress.stage
-        self._line = f"{progress.stage}: {progress.stage_records:,} records"
-        if self.tty and time.monotonic() - self.last_time > 0.2:
-            self._emit(self._line)
-
-    def _finish_stage(self) -> None:
-        if self.stage is not None:
-            self._emit(self._line, force=True, final=True)
-
-    def _emit(self, text: str, force: bool = False, final: bool = False) -> None:
-        self.last_time = time.monotonic()
-        if self.tty:
-            self.stream.write("\r\033[K" + text + ("\n" if final or force else ""))
-        elif force:
-            self.stream.write(text + "\n")
-        self.stream.flush()
+        self.line = f"{progress.stage}: {progress.stage_records:,} records" if progress.stage in self.feeds else ""
+        if self.tty and self.line and time.monotonic() - self.last_update > 0.2:
+            self._write(self.line, final=False)
 
     def close(self) -> None:
-        self._finish_stage()
+        """End the current feed's line."""
+        if self.line:
+            self._write(self.line, final=True)
+            self.line = ""
+
+    def _write(self, text: str, final: bool) -> None:
+        self.last_update = time.monotonic()
+        if self.tty:
+            self.stream.write("\r\033[K" + text + ("\n" if final else ""))
+        elif final:
+            self.stream.write(text + "\n")
+        self.stream.flush()
 
 
 def command_sync(args: argparse.Namespace) -> int:

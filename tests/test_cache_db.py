@@ -63,3 +63,16 @@ def test_foreign_database_is_refused(cache_path):
     with pytest.raises(CacheCorruptError, match="not an A2V2 Desktop cache"):
         open_cache(cache_path)
     assert digest(cache_path) == before
+
+
+def test_migrations_build_exactly_the_models(cache_path):
+    """A model change without its migration fails here, not on a user's machine."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from a2v2_desktop.cache.models import Base
+
+    engine, _ = open_cache(cache_path)
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    engine.dispose()

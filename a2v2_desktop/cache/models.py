@@ -81,6 +81,10 @@ class BillingSnapshot(Base):
     auto_recharge_max_per_month: Mapped[int | None] = mapped_column(Integer)
     auto_recharge_used_this_month: Mapped[int | None] = mapped_column(Integer)
     auto_recharge_last_at: Mapped[int | None] = mapped_column(BigInteger)
+    # The feed cursors when the snapshot was stored: a reconstruction "as of" this
+    # snapshot counts only records with seq <= these, i.e. what had arrived by then.
+    usage_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    credit_transactions_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class UsageLine(Base):

@@ -126,7 +126,10 @@ class SyncEngine:
         self._enter("billing")
         snapshot = self.client.billing()
         with self.engine.begin() as connection:
-            writes.save_billing_snapshot(connection, billing_row(snapshot, self._now()))
+            row = billing_row(snapshot, self._now())
+            row["usage_seq"] = writes.read_cursor(connection, "usage")
+            row["credit_transactions_seq"] = writes.read_cursor(connection, "credit_transactions")
+            writes.save_billing_snapshot(connection, row)
 
     def _sync_feed(self, feed: str) -> None:
         self._enter(feed)

@@ -52,6 +52,8 @@ def upgrade() -> None:
     sa.Column('auto_recharge_max_per_month', sa.Integer(), nullable=True),
     sa.Column('auto_recharge_used_this_month', sa.Integer(), nullable=True),
     sa.Column('auto_recharge_last_at', sa.BigInteger(), nullable=True),
+    sa.Column('usage_seq', sa.BigInteger(), nullable=False),
+    sa.Column('credit_transactions_seq', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_snapshots'))
     )
     with op.batch_alter_table('billing_snapshots', schema=None) as batch_op:
