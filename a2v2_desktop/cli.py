@@ -107,11 +107,11 @@ def _credentials():
 class ProgressPrinter:
     """Progress on stderr: an updating line on a terminal, one line per feed otherwise."""
 
-    def __init__(self, stream=sys.stderr):
+    def __init__(self, stream=None):
         from a2v2_desktop.api.records import FEEDS
 
         self.feeds = FEEDS
-        self.stream = stream
+        self.stream = stream or sys.stderr
         self.tty = stream.isatty()
         self.stage: str | None = None
         self.line = ""

@@ -76,3 +76,15 @@ def test_migrations_build_exactly_the_models(cache_path):
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
     engine.dispose()
+
+
+def test_new_cache_is_private_to_the_user(tmp_path):
+    path = tmp_path / "new" / "cache.sqlite"
+    engine, _ = open_cache(path)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO organization VALUES ('o1', 'Org', 'UTC', 0)")
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_mode & 0o077 == 0
+    engine.dispose()

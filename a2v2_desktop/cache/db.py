@@ -82,8 +82,17 @@ def create_cache_engine(url: str) -> Engine:
     path = _sqlite_file(url)
     if path is not None:
         _check_sqlite_header(path)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _create_private_file(path)
     return create_engine(url)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the cache readable by the user only; SQLite gives its -wal/-shm files the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def _enable_pragmas(engine: Engine) -> None:
