@@ -112,7 +112,7 @@ class ProgressPrinter:
 
         self.feeds = FEEDS
         self.stream = stream or sys.stderr
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self.stage: str | None = None
         self.line = ""
         self.last_update = 0.0
