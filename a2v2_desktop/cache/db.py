@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -35,6 +35,18 @@ class CacheTooNewError(CacheError):
 
 class CacheCorruptError(CacheError):
     pass
+
+
+def describe_write_error(error: DBAPIError) -> str:
+    """A sentence a person can act on for a failed cache write."""
+    detail = str(error.orig).lower()
+    if "full" in detail:
+        return "The disk holding the cache is full. Free some space and sync again"
+    if "readonly" in detail or "read-only" in detail:
+        return "The cache is read-only. Check the permissions of its folder, or choose another cache location"
+    if "locked" in detail or "busy" in detail:
+        return "The cache is locked by another program (is A2V2 Desktop syncing elsewhere?). Try again when it has finished"
+    return f"Cannot write the cache ({error.orig})"
 
 
 def cache_url(path_or_url: str | os.PathLike) -> str:

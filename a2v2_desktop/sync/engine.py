@@ -20,6 +20,7 @@ from a2v2_desktop.api import records as rec
 from a2v2_desktop.api.client import MAX_PAGE, ApiClient
 from a2v2_desktop.api.errors import ApiError, Cancelled, CursorExpired
 from a2v2_desktop.cache import writes
+from a2v2_desktop.cache.db import describe_write_error
 from a2v2_desktop.cache.models import FEED_TABLES, Agent, Member
 from a2v2_desktop.sync.rows import FEED_ROW, agent_row, billing_row, member_row, organization_row
 
@@ -87,7 +88,14 @@ class SyncEngine:
         client.on_wait = self._report_wait
 
     def run(self) -> SyncResult:
-        """Sync everything; raises SyncError (or Cancelled) after recording the run."""
+        """Sync everything; raises SyncError (or Cancelled) with all committed pages kept."""
+        try:
+            return self._recorded_run()
+        except DBAPIError as error:
+            raise SyncError(f"{describe_write_error(error)}; the data synced before is intact.") from error
+
+    def _recorded_run(self) -> SyncResult:
+        """The sync, bracketed by its sync_runs row (ok, failed with its message, or cancelled)."""
         started = time.monotonic()
         with self.engine.begin() as connection:
             run_id = writes.start_run(connection, self._now())
@@ -99,8 +107,6 @@ class SyncEngine:
         except (ApiError, rec.InvalidRecordError, SyncError) as error:
             self._finish(run_id, "failed", started, error=str(error))
             raise SyncError(str(error)) from error
-        except DBAPIError as error:
-            raise SyncError(f"Cannot write the cache ({error.orig}); the data synced before is intact.") from error
         self._finish(run_id, "ok", started)
         return self.result
 
