@@ -90,17 +90,19 @@ def resolve(args: argparse.Namespace) -> Resolved:
 def _credentials():
     from a2v2_desktop import keychain
 
+    from a2v2_desktop.logs import REDACTOR
+
     credentials = keychain.credentials_from_env()
-    if credentials is not None:
-        return credentials
-    try:
-        credentials = keychain.load_credentials()
-    except keychain.KeychainUnavailable:
-        credentials = None
+    if credentials is None:
+        try:
+            credentials = keychain.load_credentials()
+        except keychain.KeychainUnavailable:
+            credentials = None
     if credentials is None:
         raise CliError(
             "no API key: set A2V2_API_KEY and A2V2_API_SECRET, or connect your organization in the app"
         )
+    REDACTOR.add(credentials.api_secret)
     return credentials
 
 
@@ -217,6 +219,12 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from a2v2_desktop.api.errors import Cancelled
+    from a2v2_desktop.logs import setup_logging
+
+    try:
+        setup_logging()
+    except OSError as error:  # an unwritable log folder must not stop the app
+        print(f"warning: no log file ({error})", file=sys.stderr)
 
     try:
         return COMMANDS[args.command](args)
@@ -224,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: interrupted; everything synced so far is kept", file=sys.stderr)
         return EXIT_INTERRUPTED
     except _known_errors() as error:
+        log.warning("%s failed: %s", args.command or "window", error)
         print(f"error: {_one_line(error)}", file=sys.stderr)
         return EXIT_FAILURE
     except Exception as error:  # the last guard: no traceback in a person's face

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import random
 import threading
 import time
@@ -32,6 +33,8 @@ from a2v2_desktop.api.errors import (
     ServerError,
     UnsafeUrlError,
 )
+
+log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.a2v2.ai/v1/open"
 MAX_PAGE = 5000
@@ -168,6 +171,7 @@ class ApiClient:
                 response = self._http.get(path, params=params)
             except httpx.TransportError as error:
                 last_problem = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+                log.warning("GET %s: %s", path, last_problem)
                 self._backoff(attempt, f"Connection problem on {path}")
                 continue
             self._note_rate_headers(response)
@@ -233,6 +237,7 @@ class ApiClient:
 
     def _sleep(self, seconds: float, reason: str) -> None:
         """Wait, telling the caller why and for how long; wake at once on cancel."""
+        log.info("%s: waiting %.1f s", reason, seconds)
         if self.on_wait is not None:
             self.on_wait(reason, seconds)
         if self.cancel.wait(seconds):

@@ -8,6 +8,7 @@ duplicates, re-sends and 410 restarts cannot double-count.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from a2v2_desktop.cache import writes
 from a2v2_desktop.cache.db import describe_write_error
 from a2v2_desktop.cache.models import FEED_TABLES, Agent, Member
 from a2v2_desktop.sync.rows import FEED_ROW, agent_row, billing_row, member_row, organization_row
+
+log = logging.getLogger(__name__)
 
 MAX_RESTARTS_PER_FEED = 20
 STAGES = ("organization", "agents", "members", *rec.FEEDS, "billing")
@@ -158,6 +161,7 @@ class SyncEngine:
 
     def _restart_feed(self, feed: str) -> int:
         """410: start the feed over; ids already held are simply upserted again."""
+        log.warning("feed %s: cursor expired, restarting from the beginning", feed)
         with self.engine.begin() as connection:
             writes.save_cursor(connection, feed, 0, self._now(), restarted=True)
         self.result.restarts += 1
@@ -181,6 +185,8 @@ class SyncEngine:
 
     def _finish(self, run_id: int, status: str, started: float, error: str | None = None) -> None:
         self.result.seconds = time.monotonic() - started
+        log.info("sync %s: %d records, %d pages, %d restarts in %.1f s%s", status, self.result.total_records,
+                 self.result.pages, self.result.restarts, self.result.seconds, f" ({error})" if error else "")
         with self.engine.begin() as connection:
             writes.finish_run(connection, run_id, self._now(), status, self.result.total_records,
                               error=error, changed_hours=self.result.usage_hours)
