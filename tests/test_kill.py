@@ -39,6 +39,13 @@ def cursor_total(cache) -> int:
             return 0
 
 
+def wait_for_new_pages(process, cache, seen: int) -> None:
+    """Block until the running sync has committed past `seen` (or ended): kills land mid-sync whatever the load."""
+    deadline = time.monotonic() + 60
+    while process.poll() is None and cursor_total(cache) <= seen and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def integrity(cache) -> str:
     with sqlite3.connect(cache) as raw:
         return raw.execute("PRAGMA integrity_check").fetchone()[0]
@@ -50,7 +57,8 @@ def test_sigkill_at_several_moments_then_rerun_ends_exact(standin, cache_path):
     progress = []
     for _ in range(6):
         process = subprocess.Popen(sync_command(server, cache_path), env=child_env(), stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.8, 2.5))
+        wait_for_new_pages(process, cache_path, progress[-1] if progress else 0)
+        time.sleep(rng.uniform(0, 0.3))  # then a random moment: mid-request, mid-commit, between pages
         if process.poll() is not None:
             break
         process.send_signal(signal.SIGKILL)

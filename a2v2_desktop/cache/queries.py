@@ -14,7 +14,6 @@ from sqlalchemy import Connection, ColumnElement, and_, distinct, func, select
 
 from a2v2_desktop.cache.models import (
     Agent,
-    BillingSnapshot,
     ConversationRow,
     Member,
     Organization,
@@ -50,7 +49,7 @@ class OrganizationInfo:
     timezone: str
 
 
-def _usage_filter(start: int, end: int, agent_ids: Sequence[str] | None) -> ColumnElement[bool]:
+def usage_filter(start: int, end: int, agent_ids: Sequence[str] | None) -> ColumnElement[bool]:
     condition = and_(UsageLine.hour >= start, UsageLine.hour < end)
     if agent_ids is not None:
         condition = and_(condition, UsageLine.agent_id.in_(list(agent_ids)))
@@ -66,7 +65,7 @@ def spend_total(connection: Connection, start: int, end: int, agent_ids: Sequenc
     """(credits, quantity) spent in the range."""
     row = connection.execute(
         select(func.coalesce(func.sum(UsageLine.credits), 0), func.coalesce(func.sum(UsageLine.quantity), 0))
-        .where(_usage_filter(start, end, agent_ids))
+        .where(usage_filter(start, end, agent_ids))
     ).one()
     return int(row[0]), int(row[1])
 
@@ -81,7 +80,7 @@ def spend_by_agent(connection: Connection, start: int, end: int, agent_ids: Sequ
     rows = connection.execute(
         select(UsageLine.agent_id, Agent.name, Agent.status, credits, quantity)
         .outerjoin(Agent, Agent.id == UsageLine.agent_id)
-        .where(_usage_filter(start, end, agent_ids))
+        .where(usage_filter(start, end, agent_ids))
         .group_by(UsageLine.agent_id, Agent.name, Agent.status)
     ).all()
     return _ordered([
@@ -96,7 +95,7 @@ def spend_by_member(connection: Connection, start: int, end: int, agent_ids: Seq
     rows = connection.execute(
         select(UsageLine.member_id, Member.name, Member.status, credits, quantity)
         .outerjoin(Member, Member.id == UsageLine.member_id)
-        .where(_usage_filter(start, end, agent_ids))
+        .where(usage_filter(start, end, agent_ids))
         .group_by(UsageLine.member_id, Member.name, Member.status)
     ).all()
     return _ordered([
@@ -114,7 +113,7 @@ def _member_name(member_id: str | None, name: str | None) -> str:
 def spend_by_activity(connection: Connection, start: int, end: int, agent_ids: Sequence[str] | None = None) -> list[SpendRow]:
     rows = connection.execute(
         select(UsageLine.activity, func.sum(UsageLine.credits), func.sum(UsageLine.quantity))
-        .where(_usage_filter(start, end, agent_ids))
+        .where(usage_filter(start, end, agent_ids))
         .group_by(UsageLine.activity)
     ).all()
     return _ordered([SpendRow(activity, activity, int(c), int(q)) for activity, c, q in rows])
@@ -124,7 +123,7 @@ def spend_by_hour(connection: Connection, start: int, end: int, agent_ids: Seque
     """(hour, activity, credits, quantity) per UTC hour and activity: the input for any local bucketing."""
     rows = connection.execute(
         select(UsageLine.hour, UsageLine.activity, func.sum(UsageLine.credits), func.sum(UsageLine.quantity))
-        .where(_usage_filter(start, end, agent_ids))
+        .where(usage_filter(start, end, agent_ids))
         .group_by(UsageLine.hour, UsageLine.activity)
         .order_by(UsageLine.hour)
     ).all()
@@ -144,10 +143,6 @@ def conversation_stats(connection: Connection, start: int, end: int, agent_ids: 
         ).where(condition)
     ).one()
     return ConversationStats(int(row[0]), int(row[1]), int(row[2]))
-
-
-def latest_billing(connection: Connection) -> BillingSnapshot | None:
-    return connection.execute(select(BillingSnapshot).order_by(BillingSnapshot.id.desc()).limit(1)).scalar()
 
 
 def last_successful_sync(connection: Connection) -> int | None:

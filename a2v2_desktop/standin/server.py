@@ -162,6 +162,7 @@ class StandinServer:
             answer = self._answer(target, headers, number, draws, now, wait, advance)
         else:
             answer = _error(405, "invalid_request", "This API is read-only: use GET.")
+            answer.headers["Allow"] = "GET"
         answer.headers.update(limit_headers)
         return answer
 
@@ -273,7 +274,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
         self._send(self.server.standin.respond(self.command, self.path, self.headers))
 
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+    def __getattr__(self, name: str):
+        """Any other method (POST, TRACE, QUERY…) gets the API's own 405, not http.server's HTML 501."""
+        if name.startswith("do_"):
+            return self.do_GET
+        raise AttributeError(name)
 
     def _send(self, answer: Answer) -> None:
         body = answer.body
@@ -294,7 +299,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()
                 self.close_connection = True
-            else:
+            elif self.command != "HEAD":
                 self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

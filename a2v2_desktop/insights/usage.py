@@ -1,0 +1,300 @@
+"""The Usage panel's view data: cards, the Credit usage chart and the per-agent/member rows.
+
+Everything is read from the cache through `cache.queries`/`cache.usage_queries` in
+one short connection, off the GUI thread, and handed back as frozen dataclasses.
+Credits stay integer ten-thousandths; the only division is for averages and shares,
+done with Fraction and rounded once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from a2v2_desktop.cache import queries, usage_queries
+from a2v2_desktop.cache.usage_queries import AgentChoice, BillingSummary, SeatCounts
+from a2v2_desktop.domain.times import local_date, zone
+from a2v2_desktop.insights import ranges
+from a2v2_desktop.insights.ranges import BillingPeriod, DateRange
+from a2v2_desktop.insights.runaway import BASELINE_DAYS, SCAN_HOURS, RunawayAgent, find_runaways
+
+ACTIVITIES = ("message", "document", "voice", "tool", "other")
+TREND_POINTS = 12
+RUNAWAY_LOOKBACK = SCAN_HOURS * 3600 + BASELINE_DAYS * 86400
+
+
+@dataclass(frozen=True)
+class UsageRequest:
+    """What the user asked for; the worker resolves it against the cache."""
+
+    preset: str
+    now: int
+    custom: DateRange | None = None
+    timezone: str = ""  # empty: the organization's
+    agent_id: str | None = None  # filters every figure
+    chart_agent_id: str | None = None  # a row picked in the agents table: filters the chart only
+    granularity: str = ranges.AUTO
+    week_start: int = 1
+
+
+@dataclass(frozen=True)
+class Cards:
+    credits: int
+    messages: int
+    previous_credits: int  # like for like: the same number of elapsed days before
+    elapsed_days: int
+    period_credits: int | None  # this billing period, when billing was synced
+    pools: dict[str, int]
+    seats: SeatCounts
+    agent_limit: int | None
+    member_limit: int | None
+
+    @property
+    def average_per_day(self) -> int:
+        return round(Fraction(self.credits, self.elapsed_days))
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    buckets: tuple[DateRange, ...]
+    granularity: str
+    credits: dict[str, tuple[int, ...]]  # activity -> credits per bucket
+    messages: tuple[int, ...]
+    previous_credits: tuple[int, ...]  # the previous period, bucket by bucket
+    previous_messages: tuple[int, ...]
+    agent_id: str | None = None
+
+    def totals(self) -> tuple[int, ...]:
+        return tuple(sum(values) for values in zip(*self.credits.values()))
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One agent or member: spend in the range, the previous period and a small trend."""
+
+    key: str | None
+    name: str
+    credits: int
+    quantity: int
+    previous_credits: int
+    trend: tuple[int, ...]
+    inactive: bool = False
+    runaway: bool = False
+
+
+@dataclass(frozen=True)
+class UsageView:
+    request: UsageRequest
+    organization: str | None
+    timezone: str
+    span: DateRange | None  # None: a billing preset before billing was synced
+    period: BillingPeriod | None
+    has_usage: bool
+    agent_choices: tuple[AgentChoice, ...] = ()
+    cards: Cards | None = None
+    chart: ChartSeries | None = None
+    agents: tuple[BreakdownRow, ...] = ()
+    members: tuple[BreakdownRow, ...] = ()
+    runaways: tuple[RunawayAgent, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """A request resolved against the cache: zone, dates and bounds."""
+
+    tz: ZoneInfo
+    span: DateRange
+    compared: DateRange  # the elapsed part of span
+    previous: DateRange  # the like-for-like previous period of `compared`
+    agent_ids: list[str] | None
+
+    def bounds(self, which: DateRange) -> tuple[int, int]:
+        return which.bounds(self.tz)
+
+
+def build_usage_view(connection: Connection, request: UsageRequest) -> UsageView:
+    """Everything the Usage panel shows for one request."""
+    org, billing, tz_name, scope = _resolve(connection, request)
+    view = UsageView(request, org.name if org else None, tz_name, None, _period(billing),
+                     usage_queries.usage_exists(connection), tuple(usage_queries.agent_choices(connection)))
+    if scope is None:
+        return view
+    runaways = tuple(find_runaways(connection, request.now))
+    flagged = {r.agent_id for r in runaways}
+    return replace(
+        view,
+        span=scope.span,
+        cards=build_cards(connection, scope, billing),
+        chart=build_chart(connection, scope, request),
+        agents=tuple(_mark_runaways(agent_rows(connection, scope), flagged)),
+        members=tuple(member_rows(connection, scope)),
+        runaways=runaways,
+    )
+
+
+def chart_only(connection: Connection, request: UsageRequest) -> ChartSeries | None:
+    """Just the chart, when a row is picked in the agents table and nothing else changes."""
+    _org, _billing, _tz_name, scope = _resolve(connection, request)
+    return build_chart(connection, scope, request) if scope else None
+
+
+def _period(billing: BillingSummary | None) -> BillingPeriod | None:
+    return BillingPeriod(billing.period_start, billing.period_end) if billing else None
+
+
+def _resolve(connection: Connection, request: UsageRequest):
+    """The organization, latest billing, the zone for days and the resolved scope (None: no dates yet)."""
+    org = queries.organization(connection)
+    billing = usage_queries.latest_billing_summary(connection)
+    tz_name = request.timezone or (org.timezone if org else "UTC")
+    return org, billing, tz_name, resolve_scope(request, zone(tz_name), _period(billing))
+
+
+def resolve_scope(request: UsageRequest, tz: ZoneInfo, period: BillingPeriod | None) -> _Scope | None:
+    today = local_date(request.now, tz)
+    if request.preset == ranges.CUSTOM:
+        span = request.custom
+    else:
+        span = ranges.preset_range(request.preset, today, tz, period)
+    if span is None:
+        return None
+    compared = span.elapsed(today)
+    previous = compared.previous()
+    agent_ids = [request.agent_id] if request.agent_id else None
+    return _Scope(tz, span, compared, previous, agent_ids)
+
+
+def build_cards(connection: Connection, scope: _Scope, billing: BillingSummary | None) -> Cards:
+    start, end = scope.bounds(scope.span)
+    credits, _quantity = queries.spend_total(connection, start, end, scope.agent_ids)
+    previous, _ = queries.spend_total(connection, *scope.bounds(scope.previous), scope.agent_ids)
+    by_activity = {row.key: row.quantity for row in queries.spend_by_activity(connection, start, end, scope.agent_ids)}
+    period_credits = None
+    if billing is not None:
+        period_credits, _ = queries.spend_total(connection, billing.period_start, billing.period_end, scope.agent_ids)
+    return Cards(
+        credits=credits,
+        messages=by_activity.get("message", 0),
+        previous_credits=previous,
+        elapsed_days=scope.compared.days,
+        period_credits=period_credits,
+        pools=usage_queries.spend_by_pool(connection, start, end, scope.agent_ids),
+        seats=usage_queries.seat_counts(connection),
+        agent_limit=billing.agent_limit if billing else None,
+        member_limit=billing.member_limit if billing else None,
+    )
+
+
+def build_chart(connection: Connection, scope: _Scope, request: UsageRequest) -> ChartSeries:
+    """Credits per activity and messages per bucket, with the previous period alongside."""
+    agent_ids = [request.chart_agent_id] if request.chart_agent_id else scope.agent_ids
+    current = ranges.buckets(scope.span, request.granularity, request.week_start)
+    earlier = ranges.buckets(scope.span.previous(), request.granularity, request.week_start)
+    credits, messages = _bucket_activity(connection, scope.tz, scope.span, current, agent_ids)
+    old_credits, old_messages = _bucket_activity(connection, scope.tz, scope.span.previous(), earlier, agent_ids)
+    old_totals = [sum(values) for values in zip(*old_credits.values())]
+    return ChartSeries(
+        buckets=tuple(current),
+        granularity=ranges.auto_granularity(scope.span.days) if request.granularity == ranges.AUTO
+        else request.granularity,
+        credits={activity: tuple(values) for activity, values in credits.items()},
+        messages=tuple(messages),
+        previous_credits=_aligned(old_totals, len(current)),
+        previous_messages=_aligned(old_messages, len(current)),
+        agent_id=request.chart_agent_id,
+    )
+
+
+def _aligned(values: Sequence[int], length: int) -> tuple[int, ...]:
+    """Previous buckets matched by position: months and cut weeks may differ by one in count."""
+    return tuple(values[:length]) + (0,) * max(0, length - len(values))
+
+
+def _bucket_activity(connection: Connection, tz: ZoneInfo, span: DateRange, buckets: list[DateRange],
+                     agent_ids: list[str] | None) -> tuple[dict[str, list[int]], list[int]]:
+    index = BucketIndex(buckets, tz)
+    credits = {activity: [0] * len(buckets) for activity in ACTIVITIES}
+    messages = [0] * len(buckets)
+    for hour, activity, spent, quantity in queries.spend_by_hour(connection, *span.bounds(tz), agent_ids):
+        position = index.of(hour)
+        credits[activity if activity in credits else "other"][position] += spent
+        if activity == "message":
+            messages[position] += quantity
+    return credits, messages
+
+
+class BucketIndex:
+    """Which bucket a UTC hour falls in, by the local date its start falls on."""
+
+    def __init__(self, buckets: Sequence[DateRange], tz: ZoneInfo):
+        self.tz = tz
+        self._by_date: dict[date, int] = {}
+        for position, bucket in enumerate(buckets):
+            for offset in range(bucket.days):
+                self._by_date[date.fromordinal(bucket.first.toordinal() + offset)] = position
+        self._by_hour: dict[int, int] = {}
+
+    def of(self, hour: int) -> int:
+        position = self._by_hour.get(hour)
+        if position is None:
+            position = self._by_hour[hour] = self._by_date[local_date(hour, self.tz)]
+        return position
+
+
+def agent_rows(connection: Connection, scope: _Scope) -> list[BreakdownRow]:
+    return _rows(connection, scope, queries.spend_by_agent, usage_queries.spend_by_hour_and_agent)
+
+
+def member_rows(connection: Connection, scope: _Scope) -> list[BreakdownRow]:
+    return _rows(connection, scope, queries.spend_by_member, usage_queries.spend_by_hour_and_member)
+
+
+def _rows(connection: Connection, scope: _Scope, spend: Callable, hourly: Callable) -> list[BreakdownRow]:
+    """Rows for everyone with spend now or in the previous period (one that stopped shows -100%)."""
+    start, end = scope.bounds(scope.span)
+    current = spend(connection, start, end, scope.agent_ids)
+    previous = {row.key: row for row in spend(connection, *scope.bounds(scope.previous), scope.agent_ids)}
+    trends = _trends(hourly(connection, start, end, scope.agent_ids), scope)
+    rows = [_row(row, previous.pop(row.key, None), trends) for row in current]
+    rows += [_row(queries.SpendRow(old.key, old.name, 0, 0, old.inactive), old, trends) for old in previous.values()]
+    return rows
+
+
+def _row(row: queries.SpendRow, previous: queries.SpendRow | None, trends: dict) -> BreakdownRow:
+    return BreakdownRow(row.key, row.name, row.credits, row.quantity, previous.credits if previous else 0,
+                        trends.get(row.key, ()), row.inactive)
+
+
+def _trends(hourly: list[tuple[int, str | None, int, int]], scope: _Scope) -> dict[str | None, tuple[int, ...]]:
+    """Credits per key in up to TREND_POINTS even slices of the elapsed range."""
+    slices = ranges.split_evenly(scope.compared, TREND_POINTS)
+    index = BucketIndex(slices, scope.tz)
+    last_day = scope.compared.last
+    points: dict[str | None, list[int]] = defaultdict(lambda: [0] * len(slices))
+    for hour, key, credits, _quantity in hourly:
+        if local_date(hour, scope.tz) <= last_day:
+            points[key][index.of(hour)] += credits
+    return {key: tuple(values) for key, values in points.items()}
+
+
+def _mark_runaways(rows: list[BreakdownRow], flagged: set[str]) -> list[BreakdownRow]:
+    return [replace(row, runaway=row.key in flagged) for row in rows]
+
+
+def sync_touches(view: UsageView | None, changed_feeds: frozenset[str], usage_hours: tuple[int, int] | None) -> bool:
+    """Whether a finished sync changed what this view shows: its range, the one before, or the runaway scan."""
+    if view is None or view.span is None or view.organization is None:
+        return True
+    if "usage" not in changed_feeds or usage_hours is None:
+        return False
+    tz = zone(view.timezone)
+    start = min(view.span.previous().bounds(tz)[0], view.request.now - RUNAWAY_LOOKBACK)
+    end = max(view.span.bounds(tz)[1], view.request.now)
+    first, last = usage_hours
+    return first < end and last >= start

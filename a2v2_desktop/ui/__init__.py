@@ -1,0 +1,1 @@
+"""The desktop window: PySide6 widgets over the Qt-free core."""

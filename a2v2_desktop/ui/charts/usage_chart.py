@@ -1,0 +1,208 @@
+"""The Credit usage chart: bars stacked by activity per day, week or month, with the
+previous period as a faint overlay and exact figures on hover.
+
+Buckets are local dates; each is placed at its date's midnight *as if UTC* and the
+DateAxisItem is told the offset is 0, so the axis shows the report zone's dates and
+a 23- or 25-hour DST day is still one bar wide.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+import pyqtgraph as pg  # noqa: E402
+from PySide6.QtCore import QPointF, Qt  # noqa: E402
+from PySide6.QtGui import QColor  # noqa: E402
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QToolTip, QVBoxLayout, QWidget  # noqa: E402
+
+from a2v2_desktop.domain.credits import SCALE  # noqa: E402
+from a2v2_desktop.insights import text  # noqa: E402
+from a2v2_desktop.insights.usage import ACTIVITIES, ChartSeries  # noqa: E402
+from a2v2_desktop.ui.theme import Colors  # noqa: E402
+from a2v2_desktop.ui.widgets import plain_label, plain_tooltip  # noqa: E402
+
+DAY_SECONDS = 86400
+EPOCH = date(1970, 1, 1)
+CREDITS, MESSAGES = "credits", "messages"
+LABELS = {"message": "Messages", "document": "Documents", "voice": "Voice", "tool": "Tools", "other": "Other"}
+
+
+def axis_position(day: date) -> int:
+    """A local date as the x of its midnight, read as UTC by the axis."""
+    return (day - EPOCH).days * DAY_SECONDS
+
+
+class GroupedAxis(pg.AxisItem):
+    """Tick labels with thousands separators, like every other figure in the app."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        decimals = 0 if spacing * scale >= 1 else 2
+        return [f"{value * scale:,.{decimals}f}" for value in values]
+
+
+class UsageChart(QWidget):
+    def __init__(self, colors: Colors, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.colors = colors
+        self.series: ChartSeries | None = None
+        self.measure = CREDITS
+        self.compare = False
+        self.bars: dict[str, pg.BarGraphItem] = {}
+        self.previous_bar: pg.BarGraphItem | None = None
+        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0),
+                                             "left": GroupedAxis(orientation="left")})
+        self.plot.getPlotItem().setContentsMargins(0, 10, 8, 0)  # room for the top tick label
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.scene().sigMouseMoved.connect(self._hover)
+        self.empty = plain_label("", "EmptyState", wrap=True)
+        self.empty.setAlignment(Qt.AlignCenter)
+        self.legend = QHBoxLayout()
+        self._layout()
+        self.set_colors(colors)
+
+    def _layout(self) -> None:
+        stack_host = QWidget()
+        self.stack = QStackedLayout(stack_host)
+        self.stack.addWidget(self.plot)
+        self.stack.addWidget(self.empty)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.legend)
+        layout.addWidget(stack_host, 1)
+
+    # -- colours ----------------------------------------------------------------------------
+
+    def set_colors(self, colors: Colors) -> None:
+        self.colors = colors
+        self.plot.setBackground(colors.base)
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            axis.setPen(pg.mkPen(colors.border))
+            axis.setTextPen(pg.mkPen(colors.muted))
+        self._build_legend()
+        self._draw()
+
+    def _build_legend(self) -> None:
+        while self.legend.count():
+            item = self.legend.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        shown = ACTIVITIES if self.measure == CREDITS else ("message",)
+        for activity in shown:
+            swatch = QLabel()
+            swatch.setFixedSize(10, 10)
+            swatch.setStyleSheet(f"background:{self._color(activity)}; border-radius:2px;")
+            self.legend.addWidget(swatch)
+            self.legend.addWidget(plain_label(LABELS[activity], "Muted"))
+            self.legend.addSpacing(10)
+        if self.compare:
+            swatch = QLabel()
+            swatch.setFixedSize(10, 10)
+            swatch.setStyleSheet(f"background:{self.colors.previous}; border-radius:2px;")
+            self.legend.addWidget(swatch)
+            self.legend.addWidget(plain_label("Previous period", "Muted"))
+        self.legend.addStretch(1)
+
+    def _color(self, activity: str) -> str:
+        return self.colors.activities[ACTIVITIES.index(activity)]
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def show_series(self, series: ChartSeries | None, empty_message: str = "") -> None:
+        """Draw a series, or say why there is nothing to draw."""
+        self.series = series
+        self.empty.setText(empty_message)
+        self.stack.setCurrentWidget(self.empty if empty_message or series is None else self.plot)
+        self._draw()
+
+    def set_measure(self, measure: str) -> None:
+        self.measure = measure
+        self._build_legend()
+        self._draw()
+
+    def set_compare(self, compare: bool) -> None:
+        self.compare = compare
+        self._build_legend()
+        self._draw()
+
+    def heights(self) -> dict[str, list[int]]:
+        """What each bar stands for, exactly (credits in ten-thousandths or messages)."""
+        series = self.series
+        if series is None:
+            return {}
+        if self.measure == MESSAGES:
+            return {"message": list(series.messages)}
+        return {activity: list(values) for activity, values in series.credits.items()}
+
+    def _draw(self) -> None:
+        self.plot.clear()
+        self.bars, self.previous_bar = {}, None
+        series = self.series
+        if series is None or not series.buckets:
+            return
+        x = [axis_position(b.first) + b.days * DAY_SECONDS / 2 for b in series.buckets]
+        width = [b.days * DAY_SECONDS * 0.72 for b in series.buckets]
+        scale = SCALE if self.measure == CREDITS else 1
+        if self.compare:
+            previous = series.previous_credits if self.measure == CREDITS else series.previous_messages
+            self.previous_bar = pg.BarGraphItem(x=x, width=[w * 1.25 for w in width],
+                                                height=[v / scale for v in previous],
+                                                brush=QColor(self.colors.previous), pen=pg.mkPen(None))
+            self.previous_bar.setZValue(-1)
+            self.plot.addItem(self.previous_bar)
+        base = [0.0] * len(x)
+        for activity, values in self.heights().items():
+            heights = [v / scale for v in values]  # floats only for drawing
+            bar = pg.BarGraphItem(x=x, width=width, y0=list(base), height=heights,
+                                  brush=QColor(self._color(activity)), pen=pg.mkPen(None))
+            self.plot.addItem(bar)
+            self.bars[activity] = bar
+            base = [b + max(h, 0.0) for b, h in zip(base, heights)]
+        self.plot.getAxis("left").setLabel(self.measure)
+        edge = series.buckets[-1]
+        self.plot.setXRange(axis_position(series.buckets[0].first), axis_position(edge.last) + DAY_SECONDS,
+                            padding=0.02)
+        self.plot.enableAutoRange(axis="y")
+
+    # -- hover --------------------------------------------------------------------------------
+
+    def bucket_at(self, x: float) -> int | None:
+        if self.series is None:
+            return None
+        for position, bucket in enumerate(self.series.buckets):
+            if axis_position(bucket.first) <= x < axis_position(bucket.last) + DAY_SECONDS:
+                return position
+        return None
+
+    def describe(self, position: int) -> str:
+        """The exact figures of one bar, as plain text."""
+        series = self.series
+        lines = [series.buckets[position].label()]
+        if self.measure == MESSAGES:
+            lines.append(f"Messages: {series.messages[position]:,}")
+            if self.compare:
+                lines.append(f"Previous period: {series.previous_messages[position]:,}")
+            return "\n".join(lines)
+        total = sum(series.credits[a][position] for a in ACTIVITIES)
+        lines.append(f"Credits used: {text.credits_text(total)}")
+        lines += [f"  {LABELS[a]}: {text.credits_text(series.credits[a][position])}"
+                  for a in ACTIVITIES if series.credits[a][position]]
+        if self.compare:
+            lines.append(f"Previous period: {text.credits_text(series.previous_credits[position])}")
+        return "\n".join(lines)
+
+    def _hover(self, scene_pos: QPointF) -> None:
+        view = self.plot.getPlotItem().vb
+        if not view.sceneBoundingRect().contains(scene_pos):
+            return
+        position = self.bucket_at(view.mapSceneToView(scene_pos).x())
+        if position is None:
+            QToolTip.hideText()
+            return
+        global_pos = self.plot.mapToGlobal(self.plot.mapFromScene(scene_pos))
+        QToolTip.showText(global_pos, plain_tooltip(self.describe(position)), self.plot)

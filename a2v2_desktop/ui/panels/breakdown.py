@@ -1,0 +1,183 @@
+"""Per-agent and per-team-member tables: sortable, filterable, copyable with Ctrl+C."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QFont, QGuiApplication, QKeySequence, QPalette, QShortcut
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit, QTableView, QVBoxLayout, QWidget
+
+from a2v2_desktop.insights import text
+from a2v2_desktop.insights.usage import BreakdownRow
+from a2v2_desktop.ui.widgets import elide, plain_label, plain_tooltip
+
+COLUMNS = ("Name", "Credits", "Share", "Quantity", "Change", "Trend")
+NAME, CREDITS, SHARE, QUANTITY, CHANGE, TREND = range(len(COLUMNS))
+SORT_ROLE = Qt.UserRole
+KEY_ROLE = Qt.UserRole + 1
+
+
+class BreakdownModel(QAbstractTableModel):
+    """Rows of spend; display text from insights.text, sorting on the exact integers."""
+
+    def __init__(self, inactive_word: str, parent=None):
+        super().__init__(parent)
+        self.inactive_word = inactive_word  # "deleted" or "removed"
+        self.rows: list[BreakdownRow] = []
+        self.total = 0
+        self.warning_icon = None
+
+    def set_rows(self, rows: tuple[BreakdownRow, ...], total: int) -> None:
+        self.beginResetModel()
+        self.rows, self.total = list(rows), total
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt's name
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return COLUMNS[section]
+        if orientation == Qt.Horizontal and role == Qt.ToolTipRole and section == CHANGE:
+            return "Change against the same number of days just before the range"
+        return None
+
+    def name_text(self, row: BreakdownRow) -> str:
+        return f"{row.name} ({self.inactive_word})" if row.inactive else row.name
+
+    def cell_text(self, row: BreakdownRow, column: int) -> str:
+        """What a cell says (also what Ctrl+C copies, so names are never cut there)."""
+        return (
+            self.name_text(row),
+            text.credits_text(row.credits),
+            text.share_text(row.credits, self.total),
+            f"{row.quantity:,}",
+            text.change_text(row.credits, row.previous_credits),
+            text.sparkline(row.trend),
+        )[column]
+
+    def data(self, index: QModelIndex, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        row, column = self.rows[index.row()], index.column()
+        if role == Qt.DisplayRole:
+            content = self.cell_text(row, column)
+            return elide(content) if column == NAME else content
+        if role == SORT_ROLE:
+            return self._sort_value(row, column)
+        if role == KEY_ROLE:
+            return row.key
+        if role == Qt.ToolTipRole and column == NAME:
+            return plain_tooltip(self._name_tooltip(row))
+        if role == Qt.TextAlignmentRole and column != NAME:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.ForegroundRole and row.inactive:
+            return QGuiApplication.palette().color(QPalette.PlaceholderText)
+        if role == Qt.ForegroundRole and column == TREND:
+            return QGuiApplication.palette().color(QPalette.Link)
+        if role == Qt.FontRole and (row.inactive or row.runaway):
+            font = QFont()
+            font.setItalic(row.inactive)
+            font.setBold(row.runaway)
+            return font
+        if role == Qt.DecorationRole and column == NAME and row.runaway:
+            return self.warning_icon
+        return None
+
+    def _name_tooltip(self, row: BreakdownRow) -> str:
+        note = "\nFar above its normal spend: see the warning above." if row.runaway else ""
+        return self.name_text(row) + note
+
+    def _sort_value(self, row: BreakdownRow, column: int):
+        """Exact values to sort on; a change from nothing sorts above any percentage."""
+        if column == CHANGE:
+            change = text.change(row.credits, row.previous_credits)
+            return float(change) if change is not None else float("inf") if row.credits else float("-inf")
+        return (row.name.casefold(), row.credits, row.credits, row.quantity, None, sum(row.trend))[column]
+
+
+class _Proxy(QSortFilterProxyModel):
+    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:  # noqa: N802
+        return left.data(SORT_ROLE) < right.data(SORT_ROLE)
+
+
+class BreakdownTable(QWidget):
+    """A table with a hint and a filter field; emits the picked row's key (None when cleared)."""
+
+    keyPicked = Signal(object)
+
+    def __init__(self, hint: str, inactive_word: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = BreakdownModel(inactive_word, self)
+        self.proxy = _Proxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
+        self.proxy.setFilterKeyColumn(NAME)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by name")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMaximumWidth(220)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.view = self._make_view()
+        header = QHBoxLayout()
+        header.addWidget(plain_label(hint, "Muted"))
+        header.addStretch(1)
+        header.addWidget(self.filter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addLayout(header)
+        layout.addWidget(self.view, 1)
+        QShortcut(QKeySequence.Copy, self.view, self.copy_selection, context=Qt.WidgetShortcut)
+
+    def _make_view(self) -> QTableView:
+        view = QTableView()
+        view.setModel(self.proxy)
+        view.setSortingEnabled(True)
+        view.sortByColumn(CREDITS, Qt.DescendingOrder)
+        view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        view.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        view.setAlternatingRowColors(True)
+        view.setShowGrid(False)
+        view.setWordWrap(False)
+        view.setTextElideMode(Qt.ElideRight)
+        view.verticalHeader().hide()
+        view.verticalHeader().setDefaultSectionSize(26)
+        header = view.horizontalHeader()
+        header.setSectionResizeMode(NAME, QHeaderView.Stretch)
+        for column in range(CREDITS, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
+        view.selectionModel().selectionChanged.connect(self._selection_changed)
+        return view
+
+    def set_rows(self, rows: tuple[BreakdownRow, ...], total: int) -> None:
+        self.model.set_rows(rows, total)
+
+    def clear_pick(self) -> None:
+        """Forget the picked row without telling anyone (the caller is starting over anyway)."""
+        selection = self.view.selectionModel()
+        selection.blockSignals(True)
+        selection.clearSelection()
+        selection.blockSignals(False)
+        self.view.viewport().update()
+
+    def _selection_changed(self) -> None:
+        rows = self.view.selectionModel().selectedRows()
+        self.keyPicked.emit(rows[0].data(KEY_ROLE) if len(rows) == 1 else None)
+
+    def selected_rows(self) -> list[BreakdownRow]:
+        picked = sorted(self.view.selectionModel().selectedRows(), key=lambda index: index.row())
+        return [self.model.rows[self.proxy.mapToSource(index).row()] for index in picked]
+
+    def copy_text(self) -> str:
+        """Selected rows (all rows when none is selected) as tab-separated text with a header line."""
+        rows = self.selected_rows() or [self.model.rows[self.proxy.mapToSource(self.proxy.index(r, 0)).row()]
+                                        for r in range(self.proxy.rowCount())]
+        lines = ["\t".join(COLUMNS)]
+        lines += ["\t".join(self.model.cell_text(row, c) for c in range(len(COLUMNS))) for row in rows]
+        return "\n".join(lines)
+
+    def copy_selection(self) -> None:
+        QGuiApplication.clipboard().setText(self.copy_text())
+

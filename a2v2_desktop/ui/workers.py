@@ -1,0 +1,131 @@
+"""Work off the GUI thread: cache reads and connection tests on a pool, the sync on its own QThread.
+
+Workers never touch widgets. Results come back by queued signal as plain Python
+objects (`Signal(object)`: credits overflow a 32-bit int), and callers decide whether
+a result is still wanted.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
+from sqlalchemy import Engine
+
+from a2v2_desktop.api.client import ApiClient, Credentials
+from a2v2_desktop.api.errors import AuthenticationError, Cancelled, NetworkError
+from a2v2_desktop.sync.engine import SyncEngine
+
+
+def read(engine: Engine, query: Callable, *args: Any) -> Any:
+    """Run `query(connection, *args)` in a short read connection of its own."""
+    with engine.connect() as connection:
+        return query(connection, *args)
+
+
+class _Job(QRunnable):
+    def __init__(self, runner: TaskRunner, ticket: int, call: Callable[[], Any]):
+        super().__init__()
+        self.runner, self.ticket, self.call = runner, ticket, call
+
+    def run(self) -> None:
+        try:
+            result, error = self.call(), None
+        except Exception as problem:  # handed to the caller's on_error, never lost
+            result, error = None, problem
+        self.runner.delivered.emit(self.ticket, result, error)
+
+
+class TaskRunner(QObject):
+    """A small thread pool whose results come back on the GUI thread through callbacks."""
+
+    delivered = Signal(int, object, object)  # ticket, result, exception
+
+    def __init__(self, parent: QObject | None = None, threads: int = 2):
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(threads)
+        self._next = 0
+        self._callbacks: dict[int, tuple[Callable, Callable | None]] = {}
+        self.delivered.connect(self._deliver)
+
+    def submit(self, call: Callable[[], Any], on_done: Callable[[Any], None],
+               on_error: Callable[[Exception], None] | None = None) -> int:
+        """Run `call()` on the pool; `on_done(result)` or `on_error(exception)` runs on the GUI thread."""
+        self._next += 1
+        self._callbacks[self._next] = (on_done, on_error)
+        self._pool.start(_Job(self, self._next, call))
+        return self._next
+
+    @Slot(int, object, object)
+    def _deliver(self, ticket: int, result: Any, error: Exception | None) -> None:
+        on_done, on_error = self._callbacks.pop(ticket)
+        if error is None:
+            on_done(result)
+        elif on_error is not None:
+            on_error(error)
+
+    def wait(self, msecs: int = 5000) -> bool:
+        """Let running jobs finish (shutdown, tests)."""
+        return self._pool.waitForDone(msecs)
+
+    def idle(self) -> bool:
+        return not self._callbacks
+
+
+@dataclass(frozen=True)
+class SyncSource:
+    """Where to sync from: an API URL and the credentials for it."""
+
+    api_url: str
+    credentials: Credentials
+
+
+@dataclass(frozen=True)
+class SyncFailure:
+    """What failed, in words a person can act on; `kind` picks the status line's wording."""
+
+    kind: str  # offline, auth, other
+    message: str
+
+
+def describe_failure(error: BaseException) -> SyncFailure:
+    """SyncError wraps the API error: its cause says whether we are offline or the key was refused."""
+    cause = error.__cause__ or error
+    if isinstance(cause, NetworkError):
+        return SyncFailure("offline", str(error))
+    if isinstance(cause, AuthenticationError):
+        return SyncFailure("auth", str(error))
+    return SyncFailure("other", str(error) or type(error).__name__)
+
+
+class SyncWorker(QThread):
+    """One sync through the real SyncEngine; emits progress, then exactly one of the outcomes."""
+
+    progress = Signal(object)  # SyncProgress
+    succeeded = Signal(object)  # SyncResult
+    failed = Signal(object)  # SyncFailure
+    cancelled = Signal()
+
+    def __init__(self, source: SyncSource, engine: Engine, parent: QObject | None = None):
+        super().__init__(parent)
+        self.source, self.engine = source, engine
+        self.cancel_event = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def run(self) -> None:
+        try:
+            with ApiClient(self.source.api_url, self.source.credentials, cancel=self.cancel_event) as client:
+                engine = SyncEngine(client, self.engine, progress=self.progress.emit, cancel=self.cancel_event)
+                result = engine.run()
+        except Cancelled:
+            self.cancelled.emit()
+        except Exception as error:  # every failure becomes a message; the cache keeps what was synced
+            self.failed.emit(describe_failure(error))
+        else:
+            self.succeeded.emit(result)

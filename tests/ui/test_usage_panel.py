@@ -1,0 +1,232 @@
+"""The Usage panel shows exactly what the cache's own queries say, for several ranges and filters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+
+from a2v2_desktop.cache import queries
+from a2v2_desktop.domain.credits import SCALE
+from a2v2_desktop.domain.times import local_day_bounds, zone
+from a2v2_desktop.insights import ranges, text
+from a2v2_desktop.ui.panels.breakdown import KEY_ROLE, NAME
+
+RUNAWAY = "runaway"  # stands for the demo's runaway agent in parameters
+
+
+@pytest.fixture
+def panel(make_app, cache_copy, account_settings, settle):
+    services, window = make_app(account_settings())
+    settle(services)
+    return window.usage
+
+
+def choose(panel, settle, preset=None, agent=None, granularity=None):
+    if preset is not None:
+        panel.preset.setCurrentText(preset)
+    if agent is not None:
+        panel.agent.setCurrentIndex(panel.agent.findData(agent))
+    if granularity is not None:
+        panel.granularity.setCurrentIndex(panel.granularity.findData(granularity))
+    settle(panel.services)
+    assert panel.view.request == panel.pending
+
+
+def read(panel, query, *args):
+    with panel.services.engine.connect() as connection:
+        return query(connection, *args)
+
+
+def bounds(panel):
+    return panel.view.span.bounds(zone(panel.view.timezone))
+
+
+@pytest.mark.parametrize("preset,agent", [
+    (ranges.LAST_30_DAYS, None),
+    (ranges.THIS_BILLING_PERIOD, None),
+    (ranges.TODAY, None),
+    (ranges.LAST_7_DAYS, RUNAWAY),
+    (ranges.LAST_MONTH, None),
+])
+def test_cards_and_tables_equal_the_cache_queries(panel, settle, preset, agent, runaway_id, now):
+    agent = runaway_id if agent == RUNAWAY else agent
+    choose(panel, settle, preset=preset, agent=agent)
+    start, end = bounds(panel)
+    agents = [agent] if agent else None
+    credits, _ = read(panel, queries.spend_total, start, end, agents)
+    assert panel.cards["Credits used"].value.text() == text.credits_text(credits)
+    previous = panel.view.span.elapsed(now.date()).previous()
+    before, _ = read(panel, queries.spend_total, *previous.bounds(zone(panel.view.timezone)), agents)
+    assert panel.cards["Credits used"].note.text().startswith(text.change_text(credits, before))
+    by_agent = {row.key: row for row in read(panel, queries.spend_by_agent, start, end, agents)}
+    shown = {row.key: row for row in panel.agents_table.model.rows if row.credits or row.quantity}
+    assert {k: (r.credits, r.quantity) for k, r in shown.items()} == \
+        {k: (r.credits, r.quantity) for k, r in by_agent.items()}
+    by_member = read(panel, queries.spend_by_member, start, end, agents)
+    members = {row.key: row.credits for row in panel.members_table.model.rows if row.credits or row.quantity}
+    assert members == {row.key: row.credits for row in by_member}
+    assert sum(row.credits for row in panel.members_table.model.rows) == credits
+
+
+@pytest.mark.parametrize("preset,granularity", [(ranges.LAST_90_DAYS, ranges.DAY), (ranges.LAST_30_DAYS, ranges.WEEK),
+                                                (ranges.LAST_90_DAYS, ranges.MONTH)])
+def test_chart_bars_equal_the_spend_of_their_days(panel, settle, preset, granularity):
+    """Every bar's stacked height is the cache's spend_total over its local days (DST days included)."""
+    choose(panel, settle, preset=preset, granularity=granularity)
+    tz = zone(panel.view.timezone)
+    chart = panel.chart
+    series = chart.series
+    for position, bucket in enumerate(series.buckets):
+        expected, _ = read(panel, queries.spend_total, *local_day_bounds(bucket.first, bucket.last, tz))
+        assert sum(values[position] for values in chart.heights().values()) == expected
+    message_bar = chart.bars["message"]
+    assert list(message_bar.opts["height"]) == [v / SCALE for v in series.credits["message"]]
+    assert series.buckets[0].first == panel.view.span.first and series.buckets[-1].last == panel.view.span.last
+
+
+def test_ninety_days_cover_the_dst_change(panel, settle):
+    choose(panel, settle, preset=ranges.LAST_90_DAYS, granularity=ranges.DAY)
+    tz = zone(panel.view.timezone)
+    lengths = {b.first: local_day_bounds(b.first, b.last, tz) for b in panel.chart.series.buckets}
+    assert 25 * 3600 in {end - start for start, end in lengths.values()}  # 25 Oct 2026 in Europe/Berlin
+
+
+def test_messages_toggle_shows_message_quantities(panel, settle):
+    choose(panel, settle, preset=ranges.LAST_7_DAYS)
+    panel.measure_group.button(1).click()
+    start, end = bounds(panel)
+    activity = {row.key: row.quantity for row in read(panel, queries.spend_by_activity, start, end)}
+    assert sum(panel.chart.heights()["message"]) == activity["message"]
+    assert list(panel.chart.bars["message"].opts["height"]) == [float(v) for v in panel.chart.series.messages]
+
+
+def test_changing_the_range_updates_everything(panel, settle):
+    choose(panel, settle, preset=ranges.LAST_7_DAYS)
+    seven = (panel.range_label.text(), panel.cards["Credits used"].value.text(), len(panel.chart.series.buckets))
+    choose(panel, settle, preset=ranges.LAST_90_DAYS)
+    ninety = (panel.range_label.text(), panel.cards["Credits used"].value.text(), len(panel.chart.series.buckets))
+    assert all(a != b for a, b in zip(seven, ninety))
+    assert panel.view.span.days == 90 and panel.chart.series.granularity == ranges.WEEK
+
+
+def test_custom_range(panel, settle, now):
+    choose(panel, settle, preset=ranges.CUSTOM)
+    first = now.date() - timedelta(days=20)
+    panel.first_date.setDate(first)
+    panel.last_date.setDate(now.date() - timedelta(days=10))
+    settle(panel.services)
+    assert panel.view.span == ranges.DateRange(first, now.date() - timedelta(days=10))
+
+
+def test_picking_an_agent_row_filters_the_chart(panel, settle, qtbot, runaway_id):
+    choose(panel, settle, preset=ranges.LAST_30_DAYS)
+    table = panel.agents_table
+    row = next(r for r in range(table.proxy.rowCount()) if table.proxy.index(r, NAME).data(KEY_ROLE) == runaway_id)
+    table.view.selectRow(row)
+    qtbot.waitUntil(lambda: panel.chart.series.agent_id == runaway_id)
+    start, end = bounds(panel)
+    credits, _ = read(panel, queries.spend_total, start, end, [runaway_id])
+    assert sum(sum(v) for v in panel.chart.heights().values()) == credits
+    assert panel.chart_title.text() == "Credit usage — Support Assistant"
+    panel.show_all.click()
+    qtbot.waitUntil(lambda: panel.chart.series.agent_id is None)
+
+
+def test_the_runaway_agent_and_only_it_is_flagged(panel, settle, runaway_id):
+    choose(panel, settle, preset=ranges.LAST_7_DAYS)
+    assert panel.banner.isVisible()
+    assert panel.banner_text.text().startswith("Runaway agent: Support Assistant spent ")
+    assert [row.key for row in panel.agents_table.model.rows if row.runaway] == [runaway_id]
+
+
+def test_copy_gives_tab_separated_rows(panel, settle):
+    choose(panel, settle, preset=ranges.LAST_30_DAYS)
+    panel.members_table.view.selectRow(0)
+    panel.members_table.copy_selection()
+    from PySide6.QtGui import QGuiApplication
+
+    lines = QGuiApplication.clipboard().text().splitlines()
+    assert lines[0].split("\t") == ["Name", "Credits", "Share", "Quantity", "Change", "Trend"]
+    assert lines[1].split("\t")[0] == "Visitors' traffic"
+
+
+def test_sorting_is_by_exact_values(panel, settle):
+    choose(panel, settle, preset=ranges.LAST_30_DAYS)
+    view = panel.agents_table.view
+    view.sortByColumn(1, Qt.AscendingOrder)
+    proxy = panel.agents_table.proxy
+    credits = [proxy.index(r, 1).data(Qt.UserRole) for r in range(proxy.rowCount())]
+    assert credits == sorted(credits)
+
+
+def test_deleted_agent_is_marked_and_an_agent_without_usage_says_so(panel, settle):
+    choose(panel, settle, preset=ranges.TODAY)
+    legacy = next(c for c in panel.view.agent_choices if c.deleted)
+    assert panel.agent.itemText(panel.agent.findData(legacy.id)).endswith(" (deleted)")
+    choose(panel, settle, agent=legacy.id)
+    assert panel.chart.empty.text() == f"{legacy.name} used no credits in this range."
+    assert panel.chart.stack.currentWidget() is panel.chart.empty
+
+
+def test_hostile_names_render_as_text(panel, settle):
+    choose(panel, settle, preset=ranges.LAST_90_DAYS)
+    hostile = next(c for c in panel.view.agent_choices if c.name.startswith("<b>"))
+    long_name = next(c for c in panel.view.agent_choices if len(c.name) == 5000)
+    rows = {row.key: row for row in panel.agents_table.model.rows}
+    model = panel.agents_table.model
+    position = model.rows.index(rows[hostile.id])
+    assert model.index(position, NAME).data() == hostile.name
+    assert "&lt;script&gt;" in model.index(position, NAME).data(Qt.ToolTipRole)
+    long_row = model.index(model.rows.index(rows[long_name.id]), NAME)
+    assert len(long_row.data()) <= 80 and len(model.cell_text(rows[long_name.id], NAME)) == 5000
+    panel.agents_table.view.selectRow(panel.agents_table.proxy.mapFromSource(model.index(position, NAME)).row())
+    settle(panel.services)
+    assert panel.chart_title.textFormat() == Qt.PlainText
+    assert panel.chart_title.text() == f"Credit usage — {hostile.name}"
+    member_names = [row.name for row in panel.members_table.model.rows]
+    assert any("\u202e" in name for name in member_names)  # the RTL override is kept as text, not acted on
+    for label in (panel.range_label, panel.banner_text, panel.chart_title, panel.chart.empty,
+                  *(card.value for card in panel.cards.values()), *(card.note for card in panel.cards.values())):
+        assert label.textFormat() == Qt.PlainText
+
+
+def test_a_result_for_a_range_already_left_is_dropped(panel, settle):
+    choose(panel, settle, preset=ranges.LAST_7_DAYS)
+    old_view = panel.view
+    choose(panel, settle, preset=ranges.LAST_90_DAYS)
+    panel._show(old_view)  # a late answer to the question before
+    assert panel.view.span.days == 90 and panel.cards["Credits used"].value.text() == \
+        text.credits_text(panel.view.cards.credits)
+
+
+def test_empty_cache_says_no_data_yet(make_app, account_settings, settle, tmp_path):
+    services, window = make_app(account_settings())
+    settle(services)
+    assert window.usage.chart.empty.text().startswith("No usage synced yet")
+    assert window.usage.cards["Credits used"].value.text() == "0.00"
+    assert window.status.message.text() == "Not synced yet"
+
+
+def test_range_without_spend_says_so(panel, settle, now):
+    choose(panel, settle, preset=ranges.CUSTOM)
+    panel.first_date.setDate(now.date() - timedelta(days=400))
+    panel.last_date.setDate(now.date() - timedelta(days=390))
+    settle(panel.services)
+    assert panel.chart.empty.text() == "No credits were spent in this range."
+
+
+def test_compare_overlays_the_previous_period_and_hover_gives_exact_figures(panel, settle):
+    choose(panel, settle, preset=ranges.LAST_7_DAYS)
+    chart = panel.chart
+    assert chart.previous_bar is None
+    panel.compare.setChecked(True)
+    series = chart.series
+    assert list(chart.previous_bar.opts["height"]) == [v / SCALE for v in series.previous_credits]
+    start, end = series.buckets[0].bounds(zone(panel.view.timezone))
+    spent, _ = read(panel, queries.spend_total, start, end)
+    tip = chart.describe(0)
+    assert tip.splitlines()[1] == f"Credits used: {text.credits_text(spent)}"
+    assert tip.splitlines()[-1] == f"Previous period: {text.credits_text(series.previous_credits[0])}"
+    assert chart.bucket_at(chart.bars["message"].opts["x"][0]) == 0
