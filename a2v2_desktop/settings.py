@@ -25,6 +25,7 @@ class Settings:
     sync_interval_minutes: int = 30  # 0 turns automatic sync off
     report_timezone: str = ""  # empty: the organization's own
     week_start: int = 1  # ISO weekday: 1 = Monday
+    low_balance_credits: int = 500  # whole credits; the Billing panel warns below this
 
     def cache_location(self) -> str:
         return self.cache or str(paths.default_cache_path())

@@ -7,7 +7,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QStackedWidget, QToolBar, QWidget
 
 from a2v2_desktop.cache import queries
+from a2v2_desktop.domain.credits import SCALE
 from a2v2_desktop.ui.icons import app_icon, icon
+from a2v2_desktop.ui.panels.billing import BillingPanel
 from a2v2_desktop.ui.panels.placeholder import PlaceholderPanel
 from a2v2_desktop.ui.panels.settings import SettingsPanel
 from a2v2_desktop.ui.panels.usage import UsagePanel
@@ -32,10 +34,13 @@ class MainWindow(QMainWindow):
         self.welcome = WelcomePage()
         self.sidebar = Sidebar(theme.colors)
         self.usage = UsagePanel(services, theme)
+        self.billing = BillingPanel(services, theme,
+                                    low_balance_threshold=services.settings.low_balance_credits * SCALE)
+        self.billing.lowBalanceThresholdChanged.connect(
+            lambda units: services.update_settings(low_balance_credits=units // SCALE))
         self.settings_panel = SettingsPanel(services, prompts)
         self.panels = QStackedWidget()
-        for panel in (self.usage, PlaceholderPanel("Billing", "Your balance in both credit pools, the next billing "
-                                                   "date, auto-recharge and every top-up, from the cache."),
+        for panel in (self.usage, self.billing,
                       PlaceholderPanel("Analytics", "Per-agent conversations, messages, visitors, answer quality "
                                        "and paid-access revenue."), self.settings_panel):
             self.panels.addWidget(panel)
