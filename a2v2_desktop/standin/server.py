@@ -14,6 +14,7 @@ import gzip
 import json
 import math
 import random
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -108,8 +109,7 @@ class StandinServer:
         self._maintenance_until: float | None = None
         self._last_advance = time.monotonic()
         self._thread: threading.Thread | None = None
-        self._httpd = ThreadingHTTPServer((host, port), _Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer((host, port), _Handler)
         self._httpd.standin = self
         self.base_url = f"http://{host}:{self._httpd.server_address[1]}{PREFIX}"
 
@@ -261,6 +261,16 @@ def _integer(query: dict, name: str, default: int) -> int:
     if not text.isascii() or not text.lstrip("-").isdigit():
         raise ValueError(f"{name} must be an integer, not {text!r}.")
     return int(text)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-request (a killed sync, a cancelled download) is normal here."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
