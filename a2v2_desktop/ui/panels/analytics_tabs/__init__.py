@@ -1,0 +1,1 @@
+"""The Analytics panel's tabs: Overview, Answer quality, Cost, Subscriptions."""
