@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QSt
 from a2v2_desktop.cache import queries
 from a2v2_desktop.domain.credits import SCALE
 from a2v2_desktop.ui.icons import app_icon, icon
+from a2v2_desktop.ui.panels.analytics import AnalyticsPanel
 from a2v2_desktop.ui.panels.billing import BillingPanel
 from a2v2_desktop.ui.panels.placeholder import PlaceholderPanel
 from a2v2_desktop.ui.panels.settings import SettingsPanel
@@ -38,11 +39,10 @@ class MainWindow(QMainWindow):
                                     low_balance_threshold=services.settings.low_balance_credits * SCALE)
         self.billing.lowBalanceThresholdChanged.connect(
             lambda units: services.update_settings(low_balance_credits=units // SCALE))
+        self.analytics = AnalyticsPanel(services, theme)
         self.settings_panel = SettingsPanel(services, prompts)
         self.panels = QStackedWidget()
-        for panel in (self.usage, self.billing,
-                      PlaceholderPanel("Analytics", "Per-agent conversations, messages, visitors, answer quality "
-                                       "and paid-access revenue."), self.settings_panel):
+        for panel in (self.usage, self.billing, self.analytics, self.settings_panel):
             self.panels.addWidget(panel)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.welcome)
