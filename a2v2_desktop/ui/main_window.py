@@ -11,7 +11,6 @@ from a2v2_desktop.domain.credits import SCALE
 from a2v2_desktop.ui.icons import app_icon, icon
 from a2v2_desktop.ui.panels.analytics import AnalyticsPanel
 from a2v2_desktop.ui.panels.billing import BillingPanel
-from a2v2_desktop.ui.panels.placeholder import PlaceholderPanel
 from a2v2_desktop.ui.panels.settings import SettingsPanel
 from a2v2_desktop.ui.panels.usage import UsagePanel
 from a2v2_desktop.ui.prompts import Prompts
