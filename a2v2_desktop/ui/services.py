@@ -90,12 +90,15 @@ class SyncController(QObject):
         super().__init__(services)
         self.services = services
         self.worker: SyncWorker | None = None
+        self._settled = True
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.start)
 
     @property
     def busy(self) -> bool:
-        return self.worker is not None
+        """True until the outcome is announced (not until the thread object is gone), so the
+        views that react to the outcome already see the sync as over."""
+        return self.worker is not None and not self._settled
 
     def set_interval(self, minutes: int) -> None:
         """0 turns automatic sync off."""
@@ -108,13 +111,17 @@ class SyncController(QObject):
         source = self.services.sync_source()
         if self.busy or source is None or self.services.engine is None:
             return False
+        if self.worker is not None:  # the last one announced its outcome; let its thread end
+            self.worker.wait()
+            self._finished()
         worker = SyncWorker(source, self.services.engine, self)
         worker.progress.connect(self.progress)
-        worker.succeeded.connect(self.succeeded)
-        worker.failed.connect(self.failed)
-        worker.cancelled.connect(self.cancelled)
+        for outcome, relay in ((worker.succeeded, self.succeeded), (worker.failed, self.failed),
+                               (worker.cancelled, self.cancelled)):
+            outcome.connect(self._settle)  # connected first: runs before the relayed signal's slots
+            outcome.connect(relay)
         worker.finished.connect(self._finished)
-        self.worker = worker
+        self.worker, self._settled = worker, False
         worker.start()
         self.started.emit()
         return True
@@ -131,8 +138,11 @@ class SyncController(QObject):
             worker.wait()
             self._finished()
 
+    def _settle(self, *_outcome) -> None:
+        self._settled = True
+
     def _finished(self) -> None:
-        if self.worker is not None:
+        if self.worker is not None and self.worker.isFinished():
             self.worker.deleteLater()
             self.worker = None
 
