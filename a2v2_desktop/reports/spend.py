@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from a2v2_desktop.cache import queries
+from a2v2_desktop.cache import queries, usage_queries
 from a2v2_desktop.domain.credits import format_credits
 from a2v2_desktop.domain.times import days_between, local_date, local_day_bounds, zone
 
@@ -31,6 +32,7 @@ class SpendReport:
     by_activity: list[queries.SpendRow]
     by_day: list[tuple[date, int]]
     conversations: queries.ConversationStats
+    agent_ids: tuple[str, ...] | None = None  # None: every agent
 
 
 def credits_by_local_day(hourly: list[tuple[int, str, int, int]], first: date, last: date, tz_name: str) -> list[tuple[date, int]]:
@@ -42,29 +44,49 @@ def credits_by_local_day(hourly: list[tuple[int, str, int, int]], first: date, l
     return [(day, totals.get(day, 0)) for day in days_between(first, last)]
 
 
-def build_spend_report(engine: Engine, first: date, last: date, timezone: str | None = None) -> SpendReport:
+def build_spend_report(engine: Engine, first: date, last: date, timezone: str | None = None,
+                       agent_ids: Sequence[str] | None = None) -> SpendReport:
+    with engine.connect() as connection:
+        return read_spend_report(connection, first, last, timezone, agent_ids)
+
+
+def read_spend_report(connection: Connection, first: date, last: date, timezone: str | None = None,
+                      agent_ids: Sequence[str] | None = None) -> SpendReport:
+    """The report in the caller's connection, so a summary reads every figure from one snapshot."""
     if last < first:
         raise ReportError(f"The range ends ({last}) before it starts ({first}).")
-    with engine.connect() as connection:
-        org = queries.organization(connection)
-        if org is None:
-            raise ReportError("The cache is empty: run `a2v2-desktop sync` first.")
-        tz_name = timezone or org.timezone
-        start, end = local_day_bounds(first, last, zone(tz_name))
-        credits, quantity = queries.spend_total(connection, start, end)
-        return SpendReport(
-            organization=org,
-            timezone=tz_name,
-            first=first,
-            last=last,
-            total_credits=credits,
-            total_quantity=quantity,
-            by_agent=queries.spend_by_agent(connection, start, end),
-            by_member=queries.spend_by_member(connection, start, end),
-            by_activity=queries.spend_by_activity(connection, start, end),
-            by_day=credits_by_local_day(queries.spend_by_hour(connection, start, end), first, last, tz_name),
-            conversations=queries.conversation_stats(connection, start, end),
-        )
+    org = queries.organization(connection)
+    if org is None:
+        raise ReportError("The cache is empty: run `a2v2-desktop sync` first.")
+    tz_name = timezone or org.timezone
+    start, end = local_day_bounds(first, last, zone(tz_name))
+    agents = check_agent_ids(connection, agent_ids)
+    credits, quantity = queries.spend_total(connection, start, end, agents)
+    return SpendReport(
+        organization=org,
+        timezone=tz_name,
+        first=first,
+        last=last,
+        total_credits=credits,
+        total_quantity=quantity,
+        by_agent=queries.spend_by_agent(connection, start, end, agents),
+        by_member=queries.spend_by_member(connection, start, end, agents),
+        by_activity=queries.spend_by_activity(connection, start, end, agents),
+        by_day=credits_by_local_day(queries.spend_by_hour(connection, start, end, agents), first, last, tz_name),
+        conversations=queries.conversation_stats(connection, start, end, agents),
+        agent_ids=agents,
+    )
+
+
+def check_agent_ids(connection: Connection, agent_ids: Sequence[str] | None) -> tuple[str, ...] | None:
+    """The agents to filter by (None: all); an id the cache never saw is a typo, not an idle agent."""
+    if not agent_ids:
+        return None
+    known = {choice.id for choice in usage_queries.agent_choices(connection)}
+    unknown = [agent_id for agent_id in agent_ids if agent_id not in known]
+    if unknown:
+        raise ReportError(f"no agent with id {unknown[0]!r} in the cache")
+    return tuple(dict.fromkeys(agent_ids))
 
 
 def report_to_json_dict(report: SpendReport) -> dict:
@@ -90,6 +112,7 @@ def report_to_json_dict(report: SpendReport) -> dict:
         "conversations": report.conversations.conversations,
         "messages": report.conversations.messages,
         "visitors": report.conversations.visitors,
+        **({"agent_ids": list(report.agent_ids)} if report.agent_ids is not None else {}),
     }
 
 
