@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="A2V2 Desktop: what your A2V2.ai organization spends, offline and exact.",
     )
     parser.add_argument("--version", action="version", version=f"a2v2-desktop {__version__}")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="open the window on a throw-away demo, sync it, show each panel once and exit "
+                             "(0 when all worked); checks an installed bundle")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sync = commands.add_parser("sync", parents=[common], help="pull everything new into the cache")
@@ -67,8 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--from", dest="first", type=_iso_date, required=True, metavar="YYYY-MM-DD")
     report.add_argument("--to", dest="last", type=_iso_date, required=True, metavar="YYYY-MM-DD")
     report.add_argument("--timezone", metavar="IANA", help="days in this zone (default: the organization's)")
-    report.add_argument("--format", choices=["json"], default="json")
-    report.add_argument("--output", metavar="PATH", help="write here instead of stdout")
+    report.add_argument("--format", choices=["json", "pdf", "csv"], default="json",
+                        help="json (stdout or --output), pdf (--output FILE.pdf) or csv (--output FILE.zip, "
+                             "or --output FOLDER for one file per table)")
+    report.add_argument("--output", metavar="PATH", help="write here instead of stdout (required for pdf and csv)")
+    report.add_argument("--agent", dest="agent_ids", action="append", metavar="ID",
+                        help="only this agent's spend (repeat for several; default: all agents)")
+    report.add_argument("--paper", choices=["a4", "letter"], help="PDF paper size (default: by the locale)")
 
     from a2v2_desktop.standin.server import add_arguments as add_standin_arguments
 
@@ -128,7 +136,8 @@ class ProgressPrinter:
             self.stage = progress.stage
         self.line = f"{progress.stage}: {progress.stage_records:,} records" if progress.stage in self.feeds else ""
         if self.tty and self.line and time.monotonic() - self.last_update > 0.2:
-            self._write(self.line, final=False)
+            speed = progress.speed_text()  # rate and time left while it runs; the final line keeps the count
+            self._write(f"{self.line} · {speed}" if speed else self.line, final=False)
 
     def close(self) -> None:
         """End the current feed's line."""
@@ -158,30 +167,81 @@ def command_sync(args: argparse.Namespace) -> int:
     try:
         with ApiClient(settings.api_url, credentials, cancel=cancel) as client:
             result = SyncEngine(client, engine, progress=printer, cancel=cancel).run()
+        statements = _save_statements(engine, settings.cache)
     finally:
         if printer:
             printer.close()
         engine.dispose()
     if printer:
         print(f"synced {result.total_records:,} records in {result.seconds:.1f} s", file=sys.stderr)
+        for statement in statements:
+            print(f"saved the statement for {statement.first} to {statement.last}: {statement.pdf_path}",
+                  file=sys.stderr)
     return 0
 
 
+def _save_statements(engine, cache: str) -> list:
+    """A billing period the sync saw close gets its statement; failing to write one does not fail the sync."""
+    from a2v2_desktop.reports.spend import ReportError
+    from a2v2_desktop.reports.statements import save_closed_period_statements
+
+    try:
+        return save_closed_period_statements(engine, cache, demo=_is_demo_cache(cache))
+    except (OSError, ReportError) as error:
+        log.warning("statement not saved: %s", error)
+        print(f"warning: the closed billing period's statement was not saved ({_one_line(error)})", file=sys.stderr)
+        return []
+
+
+def _is_demo_cache(cache: str) -> bool:
+    """The window's demo cache: its reports carry the "demo data" mark."""
+    from a2v2_desktop.cache.db import cache_file
+    from a2v2_desktop.paths import demo_cache_path
+
+    return cache_file(cache) == cache_file(str(demo_cache_path()))
+
+
 def command_report(args: argparse.Namespace) -> int:
+    """JSON to stdout or --output; pdf and csv need --output (binary or several files have no place on stdout)."""
     from a2v2_desktop.cache.db import open_cache
     from a2v2_desktop.reports.spend import build_spend_report, report_to_json
 
     settings = resolve(args)
     _refuse_missing_cache(settings.cache)
+    if args.format != "json" and not args.output:
+        where = "a .pdf file" if args.format == "pdf" else "a .zip file, or a folder for one file per table"
+        raise CliError(f"--format {args.format} needs --output PATH ({where})")
     engine, _sessions = open_cache(settings.cache)
     try:
-        text = report_to_json(build_spend_report(engine, args.first, args.last, args.timezone))
+        if args.format != "json":
+            return _write_summary(engine, args, settings.cache)
+        text = report_to_json(build_spend_report(engine, args.first, args.last, args.timezone, args.agent_ids))
     finally:
         engine.dispose()
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _write_summary(engine, args: argparse.Namespace, cache: str) -> int:
+    """The printed summary as a PDF, or its tables as CSV; offline, and headless when there is no display."""
+    from a2v2_desktop.insights.ranges import DateRange
+    from a2v2_desktop.reports.summary import SummaryRequest, build_summary
+
+    request = SummaryRequest(DateRange(args.first, args.last), int(time.time()), tuple(args.agent_ids or ()),
+                             args.timezone or "", demo=_is_demo_cache(cache))
+    with engine.connect() as connection:
+        summary = build_summary(connection, request)
+    if args.format == "pdf":
+        from a2v2_desktop.printing.pdf import write_pdf
+
+        write_pdf(summary, Path(args.output), args.paper)
+    else:
+        from a2v2_desktop.reports.exports import write_csv
+
+        write_csv(summary, Path(args.output))
     return 0
 
 

@@ -31,6 +31,11 @@ def demo_cache_path() -> Path:
     return data_dir() / "demo-cache.sqlite"
 
 
+def orgs_dir() -> Path:
+    """Each organization added after the first keeps its cache in a folder of its own here."""
+    return data_dir() / "orgs"
+
+
 def ensure_private_dir(path: Path) -> Path:
     """Create a directory readable by the user only (0700 on POSIX)."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)

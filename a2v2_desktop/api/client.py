@@ -112,6 +112,8 @@ class ApiClient:
         self.on_wait = on_wait
         self._random = random.Random()
         self._pause_until = 0.0
+        # (requests per window, requests left in it) from the last answer: sync estimates include the wait.
+        self.rate_limit: tuple[int, int] | None = None
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={
@@ -150,11 +152,8 @@ class ApiClient:
 
     def feed_page(self, feed: str, after_seq: int, limit: int = MAX_PAGE) -> tuple[list[rec.FeedRecord], bool, int]:
         """One page of a feed: (records, has_more, next_after_seq). Raises CursorExpired on 410."""
-        path = f"/feeds/{feed}"
-        body = self._get_json(path, {"after_seq": after_seq, "limit": limit})
-        page = rec.validate(rec.FeedPage, body, f"feed {feed} (page after {after_seq})")
-        records = rec.validate_many(rec.FEED_RECORDS[feed], page.data, f"feed {feed}")
-        return records, page.has_more, page.next_after_seq
+        return self._get_json(f"/feeds/{feed}", {"after_seq": after_seq, "limit": limit},
+                              decode=lambda body: rec.parse_feed_page(feed, body, after_seq))
 
     def _list(self, path: str, model: type[rec.Record]) -> list:
         page = rec.validate(rec.ListPage, self._get_json(path), path)
@@ -162,8 +161,9 @@ class ApiClient:
 
     # -- transport -------------------------------------------------------------
 
-    def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """GET with the contract's retry rules; returns the decoded JSON body."""
+    def _get_json(self, path: str, params: dict[str, Any] | None = None,
+                  decode: Callable[[bytes], Any] = json.loads) -> Any:
+        """GET with the contract's retry rules; returns decode(body), retrying a body that is not JSON."""
         last_problem = "no attempt made"
         for attempt in range(self.retry.attempts):
             self._wait_for_rate_window()
@@ -178,7 +178,9 @@ class ApiClient:
             status = response.status_code
             if status == 200:
                 try:
-                    return json.loads(response.content)
+                    return decode(response.content)
+                except rec.InvalidRecordError:
+                    raise
                 except ValueError:
                     last_problem = "the answer was not valid JSON"
                     self._backoff(attempt, f"Unreadable answer from {path}")
@@ -222,6 +224,10 @@ class ApiClient:
             reset = float(response.headers["X-RateLimit-Reset"])
         except (KeyError, ValueError):
             return
+        try:
+            self.rate_limit = (int(response.headers["X-RateLimit-Limit"]), remaining)
+        except (KeyError, ValueError):
+            self.rate_limit = None
         if remaining < self.retry.slow_down_below:
             self._pause_until = time.monotonic() + max(reset, 0.0)
 

@@ -8,12 +8,16 @@ rejected.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from functools import cache
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
 from a2v2_desktop.domain.credits import parse_credits
 from a2v2_desktop.domain.times import parse_rfc3339
+
+MEMO_LIMIT = 4096
 
 
 def _strict_str(value: Any) -> Any:
@@ -22,8 +26,54 @@ def _strict_str(value: Any) -> Any:
     return value
 
 
-Credits = Annotated[int, BeforeValidator(lambda v: parse_credits(_strict_str(v)))]
-Instant = Annotated[int, BeforeValidator(lambda v: parse_rfc3339(_strict_str(v)))]
+def _remembered(parse, memo: dict[str, int], text: str) -> int:
+    """parse(text), computed once per distinct text: a feed repeats the same few amounts and hours."""
+    value = memo.get(text)
+    if value is None:
+        value = parse(text)
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[text] = value
+    return value
+
+
+_CREDITS_SEEN: dict[str, int] = {}
+_HOURS_SEEN: dict[str, int] = {}
+
+
+def _credits(value: Any) -> int:
+    if value.__class__ is str:  # the common case in one dictionary lookup: pydantic calls this per record
+        units = _CREDITS_SEEN.get(value)
+        if units is not None:
+            return units
+    return _remembered(parse_credits, _CREDITS_SEEN, _strict_str(value))
+
+
+def _instant(value: Any) -> int:
+    """RFC 3339 to epoch seconds; an instant seen before (every line of an hour) is one lookup,
+    and "YYYY-MM-DDTHH:MM:SSZ" reuses its hour's parse.
+
+    Anything else, or anything the shortcut doubts, goes to parse_rfc3339 itself, so the
+    result and the error message are always exactly parse_rfc3339's.
+    """
+    if value.__class__ is str:
+        seconds = _HOURS_SEEN.get(value)
+        if seconds is not None:
+            return seconds
+    text = _strict_str(value)
+    minutes, seconds = text[14:16], text[17:19]
+    if (len(text) == 20 and text[13] == text[16] == ":" and text[19] == "Z" and text.isascii()
+            and minutes.isdigit() and seconds.isdigit() and minutes < "60" and seconds < "60"):
+        try:
+            hour = _remembered(parse_rfc3339, _HOURS_SEEN, text[:13] + ":00:00Z")
+        except ValueError:
+            return parse_rfc3339(text)
+        return hour + int(minutes) * 60 + int(seconds)
+    return parse_rfc3339(text)
+
+
+Credits = Annotated[int, BeforeValidator(_credits)]
+Instant = Annotated[int, BeforeValidator(_instant)]
 NonNegative = Annotated[int, Field(ge=0)]
 
 
@@ -34,7 +84,8 @@ def _currency(value: str) -> str:
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, strict=False)
+    # defer_build: schemas are built at first use, not at start-up (the window imports this module)
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=False, defer_build=True)
 
 
 class Money(Record):
@@ -199,6 +250,23 @@ class FeedPage(Record):
     next_after_seq: NonNegative
 
 
+T = TypeVar("T", bound=FeedRecord)
+
+
+class TypedFeedPage(Record, Generic[T]):
+    """A whole page validated in one native pass, straight from the bytes."""
+
+    data: list[T]
+    has_more: bool
+    next_after_seq: NonNegative
+
+
+@cache
+def _typed_page(feed: str) -> TypeAdapter:
+    """Built on first use: start-up does not pay for feeds it never syncs."""
+    return TypeAdapter(TypedFeedPage[FEED_RECORDS[feed]])
+
+
 class ListPage(Record):
     data: list[dict[str, Any]]
 
@@ -223,15 +291,36 @@ def validate(model: type[Record], raw: Any, where: str) -> Record:
         raise InvalidRecordError(where, seq, error) from None
 
 
-_ADAPTERS: dict[type, TypeAdapter] = {}
+@cache
+def _list_of(model: type[Record]) -> TypeAdapter:
+    return TypeAdapter(list[model])
 
 
 def validate_many(model: type[Record], raws: list[Any], where: str) -> list[Record]:
     """Validate a page of records in one call (fast path), naming the first bad one on failure."""
-    adapter = _ADAPTERS.setdefault(model, TypeAdapter(list[model]))
     try:
-        return adapter.validate_python(raws)
+        return _list_of(model).validate_python(raws)
     except ValidationError:
         for raw in raws:
             validate(model, raw, where)
         raise
+
+
+def parse_feed_page(feed: str, body: bytes, after_seq: int) -> tuple[list[FeedRecord], bool, int]:
+    """(records, has_more, next_after_seq) of a feed page's raw bytes.
+
+    pydantic-core parses and validates the JSON in one pass, about four times faster
+    than json.loads then per-record validation. Whatever it rejects is parsed again
+    the slow way, which raises ValueError for unreadable JSON and InvalidRecordError
+    naming the feed, the seq and the field, exactly as before.
+    """
+    try:
+        page = _typed_page(feed).validate_json(body)
+    except ValidationError:
+        return _parse_page_slowly(feed, json.loads(body), after_seq)
+    return page.data, page.has_more, page.next_after_seq
+
+
+def _parse_page_slowly(feed: str, body: Any, after_seq: int) -> tuple[list[FeedRecord], bool, int]:
+    page = validate(FeedPage, body, f"feed {feed} (page after {after_seq})")
+    return validate_many(FEED_RECORDS[feed], page.data, f"feed {feed}"), page.has_more, page.next_after_seq

@@ -110,3 +110,11 @@ def usage_after(connection: Connection, after_seq: int) -> list[tuple[int, int, 
         .where(UsageLine.seq > after_seq).order_by(UsageLine.seq)
     ).all()
     return [(int(seq), int(hour), pool, int(credits)) for seq, hour, pool, credits in rows]
+
+
+def snapshot_periods(connection: Connection) -> list[tuple[int, int]]:
+    """(period_start, period_end) of every snapshot in the order they were synced: where periods closed."""
+    rows = connection.execute(
+        select(BillingSnapshot.period_start, BillingSnapshot.period_end).order_by(BillingSnapshot.id)
+    ).all()
+    return [(int(start), int(end)) for start, end in rows]

@@ -64,6 +64,11 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def cache_file(path_or_url: str | os.PathLike) -> Path | None:
+    """The SQLite file behind a cache location; None for an in-memory or server database."""
+    return _sqlite_file(cache_url(path_or_url))
+
+
 def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

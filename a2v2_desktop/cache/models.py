@@ -9,7 +9,7 @@ platform no longer lists is still spend, and must still add up.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, MetaData, String, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -105,6 +105,45 @@ class UsageLine(Base):
         Index(None, "hour", "agent_id", "activity", "credits", "quantity"),
         Index(None, "agent_id", "hour", "credits", "quantity"),
     )
+
+
+def _usage_rollup(name: str, *key: str) -> Table:
+    """Usage summed per key at two widths, kept in step with `usage` (triggers, and the sync in
+    each page's transaction), so views read a few thousand rows instead of millions of lines.
+
+    span 3600: one row per exact `hour` value; span 86400: one row per UTC day (`start` its
+    midnight). A range of local days in any zone is whole UTC days plus the hours at its two
+    edges (`cache.rollups`), so no zone is baked in. `lines` counts the lines summed: a key
+    whose lines all moved elsewhere keeps a row with lines 0, which reads as absent. The
+    member of visitors' traffic (no member) is '' (a key column cannot be NULL). Plain
+    tables, not mapped classes: nothing reads them through the ORM, and start-up is faster.
+    """
+    columns = [Column(column, Integer if column == "span" else BigInteger if column == "start" else Text,
+                      nullable=False) for column in key]
+    return Table(name, Base.metadata, *columns,
+                 *(Column(column, BigInteger, nullable=False) for column in ("credits", "quantity", "lines")),
+                 PrimaryKeyConstraint(*key), sqlite_with_rowid=False)
+
+
+USAGE_BY_ACTIVITY = _usage_rollup("usage_by_activity", "span", "start", "activity", "pool")
+USAGE_BY_AGENT = _usage_rollup("usage_by_agent", "span", "start", "agent_id")
+USAGE_BY_MEMBER = _usage_rollup("usage_by_member", "span", "start", "member_id")
+USAGE_BY_AGENT_DETAIL = _usage_rollup("usage_by_agent_detail", "agent_id", "span", "start", "member_id", "activity",
+                                      "pool")  # keyed by agent first: every figure for one agent at a time
+
+# A change to the usage lines waiting to be added to the rollups. Triggers on `usage` write
+# one row per line inserted (+), replaced (- old, + new) or deleted (-), so the rollups stay
+# exact whoever writes; another trigger adds each at once, unless a sync page is being
+# written (a row in usage_rollup_batch): the page then adds its changes in one pass and
+# empties this table before it commits.
+USAGE_CHANGE = Table(
+    "usage_change", Base.metadata,
+    Column("id", Integer, primary_key=True),
+    *(Column(name, kind, nullable=False) for name, kind in (
+        ("hour", BigInteger), ("agent_id", Text), ("member_id", Text), ("activity", Text), ("pool", Text),
+        ("credits", BigInteger), ("quantity", BigInteger), ("lines", BigInteger))),
+)
+USAGE_ROLLUP_BATCH = Table("usage_rollup_batch", Base.metadata, Column("page", Integer, primary_key=True))
 
 
 class ConversationRow(Base):
@@ -219,3 +258,52 @@ FEED_TABLES = {
     "subscriptions": SubscriptionRow.__table__,
     "transactions": TransactionRow.__table__,
 }
+
+
+# ---- what we own for watching the spend: budgets, alert rules, fired alerts, what was seen ----
+
+class Budget(Base):
+    """A budget per billing period, in credits: for the organization (ORG_BUDGET) or one agent (its id)."""
+
+    __tablename__ = "budgets"
+    subject: Mapped[str] = mapped_column(Text, primary_key=True)
+    credits: Mapped[int] = mapped_column(BigInteger)
+
+
+class AlertRule(Base):
+    """The user's choice for one alert rule; a rule without a row uses its defaults."""
+
+    __tablename__ = "alert_rules"
+    rule: Mapped[str] = mapped_column(Text, primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    threshold: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AlertRow(Base):
+    """One fired alert. `cleared_at` is set once its condition no longer holds: the key may fire again."""
+
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(Text, index=True)
+    rule: Mapped[str] = mapped_column(Text)
+    fired_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    cleared_at: Mapped[int | None] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)
+    panel: Mapped[str] = mapped_column(Text)
+
+
+class SeenHour(Base):
+    """Each hour's usage total as of the last check: which old days later lines or refunds revised."""
+
+    __tablename__ = "seen_hours"
+    hour: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    credits: Mapped[int] = mapped_column(BigInteger)
+
+
+class SeenCount(Base):
+    """Counts and instants as of the last check (conversations, payments, when it ran)."""
+
+    __tablename__ = "seen_counts"
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)

@@ -2,24 +2,19 @@
 
 All sums are SQL integer sums of ten-thousandths (exact). Ranges are half-open
 [start, end) in epoch seconds; callers turn local dates into them with
-`domain.times.local_day_bounds`.
+`domain.times.local_day_bounds`. Spend is read from the usage rollups
+(`cache.rollups`), which equal the lines' sums: a year costs what a day used to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, ColumnElement, and_, distinct, func, select
+from sqlalchemy import Connection, and_, distinct, func, select
 
-from a2v2_desktop.cache.models import (
-    Agent,
-    ConversationRow,
-    Member,
-    Organization,
-    SyncRun,
-    UsageLine,
-)
+from a2v2_desktop.cache import rollups
+from a2v2_desktop.cache.models import Agent, ConversationRow, Member, Organization, SyncRun
 
 VISITORS = "Visitors' traffic"
 
@@ -49,13 +44,6 @@ class OrganizationInfo:
     timezone: str
 
 
-def usage_filter(start: int, end: int, agent_ids: Sequence[str] | None) -> ColumnElement[bool]:
-    condition = and_(UsageLine.hour >= start, UsageLine.hour < end)
-    if agent_ids is not None:
-        condition = and_(condition, UsageLine.agent_id.in_(list(agent_ids)))
-    return condition
-
-
 def organization(connection: Connection) -> OrganizationInfo | None:
     row = connection.execute(select(Organization.id, Organization.name, Organization.timezone)).first()
     return OrganizationInfo(*row) if row else None
@@ -63,45 +51,50 @@ def organization(connection: Connection) -> OrganizationInfo | None:
 
 def spend_total(connection: Connection, start: int, end: int, agent_ids: Sequence[str] | None = None) -> tuple[int, int]:
     """(credits, quantity) spent in the range."""
-    row = connection.execute(
-        select(func.coalesce(func.sum(UsageLine.credits), 0), func.coalesce(func.sum(UsageLine.quantity), 0))
-        .where(usage_filter(start, end, agent_ids))
-    ).one()
-    return int(row[0]), int(row[1])
+    sums = rollups.sums_by(connection, (), [(start, end)], agent_ids).get((0,))
+    return (sums.credits, sums.quantity) if sums else (0, 0)
 
 
 def _ordered(rows: list[SpendRow]) -> list[SpendRow]:
     return sorted(rows, key=lambda r: (-r.credits, r.name.casefold(), r.key or ""))
 
 
+def agent_spend(connection: Connection, totals: Mapping[str, rollups.Sums]) -> list[SpendRow]:
+    """These agents' sums as named rows, deleted agents included, most spend first."""
+    known = {agent_id: (name, status) for agent_id, name, status in connection.execute(
+        select(Agent.id, Agent.name, Agent.status))}
+    rows = []
+    for agent_id, sums in totals.items():
+        name, status = known.get(agent_id, (f"Unknown agent {agent_id}", None))
+        rows.append(SpendRow(agent_id, name, sums.credits, sums.quantity, status == "deleted"))
+    return _ordered(rows)
+
+
+def member_spend(connection: Connection, totals: Mapping[str | None, rollups.Sums]) -> list[SpendRow]:
+    """These members' sums as named rows; visitors' traffic (no member) is the row with key None."""
+    known = {member_id: (name, status) for member_id, name, status in connection.execute(
+        select(Member.id, Member.name, Member.status))}
+    rows = []
+    for member_id, sums in totals.items():
+        name, status = known.get(member_id, (None, None))
+        rows.append(SpendRow(member_id, _member_name(member_id, name), sums.credits, sums.quantity, status == "removed"))
+    return _ordered(rows)
+
+
+def _single_bucket(connection: Connection, dimension: str, start: int, end: int,
+                   agent_ids: Sequence[str] | None) -> dict:
+    found = rollups.sums_by(connection, (dimension,), [(start, end)], agent_ids)
+    return {key: sums for (_bucket, key), sums in found.items()}
+
+
 def spend_by_agent(connection: Connection, start: int, end: int, agent_ids: Sequence[str] | None = None) -> list[SpendRow]:
     """Every agent with usage in the range, deleted ones included, most spend first."""
-    credits, quantity = func.sum(UsageLine.credits), func.sum(UsageLine.quantity)
-    rows = connection.execute(
-        select(UsageLine.agent_id, Agent.name, Agent.status, credits, quantity)
-        .outerjoin(Agent, Agent.id == UsageLine.agent_id)
-        .where(usage_filter(start, end, agent_ids))
-        .group_by(UsageLine.agent_id, Agent.name, Agent.status)
-    ).all()
-    return _ordered([
-        SpendRow(agent_id, name if name is not None else f"Unknown agent {agent_id}", int(c), int(q), status == "deleted")
-        for agent_id, name, status, c, q in rows
-    ])
+    return agent_spend(connection, _single_bucket(connection, "agent_id", start, end, agent_ids))
 
 
 def spend_by_member(connection: Connection, start: int, end: int, agent_ids: Sequence[str] | None = None) -> list[SpendRow]:
     """Spend per team member; visitors' traffic (no member) is one row with key None."""
-    credits, quantity = func.sum(UsageLine.credits), func.sum(UsageLine.quantity)
-    rows = connection.execute(
-        select(UsageLine.member_id, Member.name, Member.status, credits, quantity)
-        .outerjoin(Member, Member.id == UsageLine.member_id)
-        .where(usage_filter(start, end, agent_ids))
-        .group_by(UsageLine.member_id, Member.name, Member.status)
-    ).all()
-    return _ordered([
-        SpendRow(member_id, _member_name(member_id, name), int(c), int(q), status == "removed")
-        for member_id, name, status, c, q in rows
-    ])
+    return member_spend(connection, _single_bucket(connection, "member_id", start, end, agent_ids))
 
 
 def _member_name(member_id: str | None, name: str | None) -> str:
@@ -111,23 +104,13 @@ def _member_name(member_id: str | None, name: str | None) -> str:
 
 
 def spend_by_activity(connection: Connection, start: int, end: int, agent_ids: Sequence[str] | None = None) -> list[SpendRow]:
-    rows = connection.execute(
-        select(UsageLine.activity, func.sum(UsageLine.credits), func.sum(UsageLine.quantity))
-        .where(usage_filter(start, end, agent_ids))
-        .group_by(UsageLine.activity)
-    ).all()
-    return _ordered([SpendRow(activity, activity, int(c), int(q)) for activity, c, q in rows])
+    found = _single_bucket(connection, "activity", start, end, agent_ids)
+    return _ordered([SpendRow(activity, activity, sums.credits, sums.quantity) for activity, sums in found.items()])
 
 
 def spend_by_hour(connection: Connection, start: int, end: int, agent_ids: Sequence[str] | None = None) -> list[tuple[int, str, int, int]]:
     """(hour, activity, credits, quantity) per UTC hour and activity: the input for any local bucketing."""
-    rows = connection.execute(
-        select(UsageLine.hour, UsageLine.activity, func.sum(UsageLine.credits), func.sum(UsageLine.quantity))
-        .where(usage_filter(start, end, agent_ids))
-        .group_by(UsageLine.hour, UsageLine.activity)
-        .order_by(UsageLine.hour)
-    ).all()
-    return [(int(h), a, int(c), int(q)) for h, a, c, q in rows]
+    return rollups.hourly_by(connection, ("activity",), start, end, agent_ids)
 
 
 def conversation_stats(connection: Connection, start: int, end: int, agent_ids: Sequence[str] | None = None) -> ConversationStats:

@@ -1,7 +1,8 @@
 """Read queries the Usage panel needs beyond `queries`: pools, per-key hourly spend, seats.
 
 Same conventions as `cache.queries`: integer sums of ten-thousandths, half-open
-[start, end) ranges of epoch seconds, an optional `agent_ids` filter.
+[start, end) ranges of epoch seconds, an optional `agent_ids` filter, spend read
+from the usage rollups.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, select
 
+from a2v2_desktop.cache import rollups
 from a2v2_desktop.cache.models import Agent, BillingSnapshot, Member, UsageLine
-from a2v2_desktop.cache.queries import usage_filter
 
 
 @dataclass(frozen=True)
@@ -43,35 +44,20 @@ class SeatCounts:
 def spend_by_pool(connection: Connection, start: int, end: int,
                   agent_ids: Sequence[str] | None = None) -> dict[str, int]:
     """Credits per pool ("plan", "topup", or any new pool the server names)."""
-    rows = connection.execute(
-        select(UsageLine.pool, func.sum(UsageLine.credits))
-        .where(usage_filter(start, end, agent_ids))
-        .group_by(UsageLine.pool)
-    ).all()
-    return {pool: int(credits) for pool, credits in rows}
-
-
-def _hourly_by(column, connection: Connection, start: int, end: int,
-               agent_ids: Sequence[str] | None) -> list[tuple[int, str | None, int, int]]:
-    rows = connection.execute(
-        select(UsageLine.hour, column, func.sum(UsageLine.credits), func.sum(UsageLine.quantity))
-        .where(usage_filter(start, end, agent_ids))
-        .group_by(UsageLine.hour, column)
-        .order_by(UsageLine.hour)
-    ).all()
-    return [(int(h), key, int(c), int(q)) for h, key, c, q in rows]
+    found = rollups.sums_by(connection, ("pool",), [(start, end)], agent_ids)
+    return {pool: sums.credits for (_bucket, pool), sums in found.items()}
 
 
 def spend_by_hour_and_agent(connection: Connection, start: int, end: int,
                             agent_ids: Sequence[str] | None = None) -> list[tuple[int, str, int, int]]:
     """(hour, agent_id, credits, quantity): trends per agent and the runaway scan."""
-    return _hourly_by(UsageLine.agent_id, connection, start, end, agent_ids)
+    return rollups.hourly_by(connection, ("agent_id",), start, end, agent_ids)
 
 
 def spend_by_hour_and_member(connection: Connection, start: int, end: int,
                              agent_ids: Sequence[str] | None = None) -> list[tuple[int, str | None, int, int]]:
     """(hour, member_id or None for visitors, credits, quantity): trends per member."""
-    return _hourly_by(UsageLine.member_id, connection, start, end, agent_ids)
+    return rollups.hourly_by(connection, ("member_id",), start, end, agent_ids)
 
 
 def agent_choices(connection: Connection) -> list[AgentChoice]:

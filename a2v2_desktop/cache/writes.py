@@ -2,74 +2,97 @@
 
 Only the sync engine writes, from one thread; every function here runs inside the
 caller's transaction so a page and its cursor commit together.
+
+A page of rows reaches SQLite as one JSON array (`Batch`) read by json_each in a
+single statement. Binding rows one by one (SQLAlchemy dicts, or even the driver's
+executemany) costs more than the insert, and executemany hands the GIL back and forth
+around every row, which crawls while the next page is parsed on another thread.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from a2v2_desktop.cache import rollups
 from a2v2_desktop.cache.models import BillingSnapshot, FeedCursor, Organization, SyncRun
 
 _DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_INT64 = range(-2**63, 2**63)
+_LONG_NUMBER = re.compile(r"\d{19}")
 
 
-def newest_per_id(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop in-page duplicates, keeping the highest seq for each id (first wins on ties)."""
-    best: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        kept = best.get(row["id"])
-        if kept is None or row["seq"] > kept["seq"]:
-            best[row["id"]] = row
-    return list(best.values())
+@dataclass(frozen=True)
+class Batch:
+    """A page of rows in column order, and the same rows as the one JSON array SQLite reads."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple]
+    json: str
 
 
-def upsert_versioned(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert new ids; replace an existing id only with a higher seq."""
-    rows = newest_per_id(rows)
-    if not rows:
-        return
-    make_insert = _DIALECT_INSERT.get(connection.dialect.name)
-    if make_insert is None:
-        _upsert_portable(connection, table, rows, versioned=True)
-        return
-    statement = make_insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.id],
-        set_={name: statement.excluded[name] for name in rows[0] if name != "id"},
-        where=table.c.seq < statement.excluded.seq,
-    )
-    connection.execute(statement, rows)
+def batch(columns: Sequence[str], rows: list[tuple]) -> Batch:
+    """Made where the page is prepared (the sync's fetch side), not in the write transaction.
+
+    Refuses integers beyond 64 bits, which SQLite would silently read as floats.
+    """
+    text = json.dumps(rows, separators=(",", ":"))
+    if _LONG_NUMBER.search(text):  # rare: only then look at every value
+        for row in rows:
+            for value in row:
+                if type(value) is int and value not in _INT64:
+                    raise OverflowError(f"{value} does not fit the cache's 64-bit integers")
+    return Batch(tuple(columns), rows, text)
+
+
+def _upsert(connection: Connection, table: str, rows: Batch) -> None:
+    """Insert new ids; replace a held id only with a higher seq (so in-page duplicates
+    resolve in order: the highest seq wins, the first on ties)."""
+    names = ", ".join(rows.columns)
+    changes = ", ".join(f"{name} = excluded.{name}" for name in rows.columns if name != "id")
+    conflict = f"ON CONFLICT (id) DO UPDATE SET {changes} WHERE excluded.seq > {table}.seq"
+    if connection.dialect.name == "sqlite":
+        values = ", ".join(f"value ->> {index}" for index in range(len(rows.columns)))
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({names}) SELECT {values} FROM json_each(?) WHERE true {conflict}", (rows.json,))
+    else:
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} ({names}) VALUES ({rollups.marks(connection, len(rows.columns))}) {conflict}",
+            rows.rows)
+
+
+def upsert_versioned(connection: Connection, table: Table, rows: Batch) -> None:
+    """Upsert a page of feed rows into a feed table."""
+    if rows.rows:
+        _upsert(connection, table.name, rows)
+
+
+def upsert_usage(connection: Connection, rows: Batch) -> tuple[int, int] | None:
+    """Upsert usage lines, their changes added to the rollups in one pass; the span of hours changed."""
+    if not rows.rows:
+        return None
+    rollups.hold_changes(connection)
+    _upsert(connection, "usage", rows)
+    return rollups.fold_changes(connection)
 
 
 def replace_all(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Upsert a full list (agents, members): the server's current state wins, nothing is deleted."""
     if not rows:
         return
-    make_insert = _DIALECT_INSERT.get(connection.dialect.name)
-    if make_insert is None:
-        _upsert_portable(connection, table, rows, versioned=False)
-        return
-    statement = make_insert(table)
+    statement = _DIALECT_INSERT[connection.dialect.name](table)
     key = [column for column in table.primary_key.columns]
     statement = statement.on_conflict_do_update(
         index_elements=key,
         set_={name: statement.excluded[name] for name in rows[0] if name not in {c.name for c in key}},
     )
     connection.execute(statement, rows)
-
-
-def _upsert_portable(connection: Connection, table: Table, rows: list[dict[str, Any]], *, versioned: bool) -> None:
-    """Row-at-a-time upsert for databases without ON CONFLICT."""
-    key = table.c.id
-    for row in rows:
-        current = connection.execute(select(table.c.seq if versioned else key).where(key == row["id"])).first()
-        if current is None:
-            connection.execute(table.insert(), row)
-        elif not versioned or current[0] < row["seq"]:
-            connection.execute(update(table).where(key == row["id"]).values(row))
 
 
 def save_organization(connection: Connection, row: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
-from a2v2_desktop.domain.credits import group_thousands
+from a2v2_desktop.domain.credits import SCALE, group_thousands
 
 SPARKS = "▁▂▃▄▅▆▇█"
 MINUS = "\u2212"
@@ -19,6 +19,14 @@ STAGE_NAMES = {"unanswered_questions": "unanswered questions", "credit_transacti
 def credits_text(units: int) -> str:
     """Credits as shown everywhere in the app: grouped, two decimals."""
     return group_thousands(units, 2)
+
+
+def exact_credits_text(units: int) -> str:
+    """Credits to the last digit, grouped, at least two decimals: "11,914.625". Paper and statements
+    use it so their totals equal the JSON report's exactly (the panel's two decimals are this, rounded)."""
+    whole, fraction = divmod(abs(units), SCALE)
+    digits = f"{fraction:04d}".rstrip("0").ljust(2, "0")
+    return f"{'-' if units < 0 else ''}{whole:,}.{digits}"
 
 
 def percent(value: Fraction, decimals: int = 1) -> str:

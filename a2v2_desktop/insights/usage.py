@@ -1,7 +1,9 @@
 """The Usage panel's view data: cards, the Credit usage chart and the per-agent/member rows.
 
-Everything is read from the cache through `cache.queries`/`cache.usage_queries` in
-one short connection, off the GUI thread, and handed back as frozen dataclasses.
+Everything is read from the cache through `cache.queries`/`cache.usage_queries` and
+the usage rollups in one short connection, off the GUI thread, and handed back as
+frozen dataclasses. Each part (cards, chart, each table) is one read of per-bucket
+sums, so a year costs about what a week does.
 Credits stay integer ten-thousandths; the only division is for averages and shares,
 done with Fraction and rounded once.
 """
@@ -11,13 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from a2v2_desktop.cache import queries, usage_queries
+from a2v2_desktop.cache import queries, rollups, usage_queries
 from a2v2_desktop.cache.usage_queries import AgentChoice, BillingSummary, SeatCounts
 from a2v2_desktop.domain.times import local_date, zone
 from a2v2_desktop.insights import ranges
@@ -25,6 +27,7 @@ from a2v2_desktop.insights.ranges import BillingPeriod, DateRange
 from a2v2_desktop.insights.runaway import BASELINE_DAYS, SCAN_HOURS, RunawayAgent, find_runaways
 
 ACTIVITIES = ("message", "document", "voice", "tool", "other")
+ACTIVITY_LABELS = {"message": "Messages", "document": "Documents", "voice": "Voice", "tool": "Tools", "other": "Other"}
 TREND_POINTS = 12
 RUNAWAY_LOOKBACK = SCAN_HOURS * 3600 + BASELINE_DAYS * 86400
 
@@ -171,20 +174,26 @@ def resolve_scope(request: UsageRequest, tz: ZoneInfo, period: BillingPeriod | N
 
 
 def build_cards(connection: Connection, scope: _Scope, billing: BillingSummary | None) -> Cards:
-    start, end = scope.bounds(scope.span)
-    credits, _quantity = queries.spend_total(connection, start, end, scope.agent_ids)
-    previous, _ = queries.spend_total(connection, *scope.bounds(scope.previous), scope.agent_ids)
-    by_activity = {row.key: row.quantity for row in queries.spend_by_activity(connection, start, end, scope.agent_ids)}
-    period_credits = None
+    """The cards from one read: spend by activity and pool in the range, the previous period and the billing period."""
+    buckets = [scope.bounds(scope.span), scope.bounds(scope.previous)]
     if billing is not None:
-        period_credits, _ = queries.spend_total(connection, billing.period_start, billing.period_end, scope.agent_ids)
+        buckets.append((billing.period_start, billing.period_end))
+    found = rollups.sums_by(connection, ("activity", "pool"), buckets, scope.agent_ids)
+    totals = [0] * len(buckets)
+    pools: dict[str, int] = defaultdict(int)
+    messages = 0
+    for (bucket, activity, pool), sums in found.items():
+        totals[bucket] += sums.credits
+        if bucket == 0:
+            pools[pool] += sums.credits
+            messages += sums.quantity if activity == "message" else 0
     return Cards(
-        credits=credits,
-        messages=by_activity.get("message", 0),
-        previous_credits=previous,
+        credits=totals[0],
+        messages=messages,
+        previous_credits=totals[1],
         elapsed_days=scope.compared.days,
-        period_credits=period_credits,
-        pools=usage_queries.spend_by_pool(connection, start, end, scope.agent_ids),
+        period_credits=totals[2] if billing is not None else None,
+        pools=dict(pools),
         seats=usage_queries.seat_counts(connection),
         agent_limit=billing.agent_limit if billing else None,
         member_limit=billing.member_limit if billing else None,
@@ -192,21 +201,26 @@ def build_cards(connection: Connection, scope: _Scope, billing: BillingSummary |
 
 
 def build_chart(connection: Connection, scope: _Scope, request: UsageRequest) -> ChartSeries:
-    """Credits per activity and messages per bucket, with the previous period alongside."""
+    """Credits per activity and messages per bucket, with the previous period alongside, from one read."""
     agent_ids = [request.chart_agent_id] if request.chart_agent_id else scope.agent_ids
     current = ranges.buckets(scope.span, request.granularity, request.week_start)
     earlier = ranges.buckets(scope.span.previous(), request.granularity, request.week_start)
-    credits, messages = _bucket_activity(connection, scope.tz, scope.span, current, agent_ids)
-    old_credits, old_messages = _bucket_activity(connection, scope.tz, scope.span.previous(), earlier, agent_ids)
-    old_totals = [sum(values) for values in zip(*old_credits.values())]
+    found = rollups.sums_by(connection, ("activity",), [b.bounds(scope.tz) for b in current + earlier], agent_ids)
+    credits = {activity: [0] * len(current + earlier) for activity in ACTIVITIES}
+    messages = [0] * len(current + earlier)
+    for (position, activity), sums in found.items():
+        credits[activity if activity in credits else "other"][position] += sums.credits
+        if activity == "message":
+            messages[position] += sums.quantity
+    old_totals = [sum(values) for values in zip(*(values[len(current):] for values in credits.values()))]
     return ChartSeries(
         buckets=tuple(current),
         granularity=ranges.auto_granularity(scope.span.days) if request.granularity == ranges.AUTO
         else request.granularity,
-        credits={activity: tuple(values) for activity, values in credits.items()},
-        messages=tuple(messages),
+        credits={activity: tuple(values[:len(current)]) for activity, values in credits.items()},
+        messages=tuple(messages[:len(current)]),
         previous_credits=_aligned(old_totals, len(current)),
-        previous_messages=_aligned(old_messages, len(current)),
+        previous_messages=_aligned(messages[len(current):], len(current)),
         agent_id=request.chart_agent_id,
     )
 
@@ -214,19 +228,6 @@ def build_chart(connection: Connection, scope: _Scope, request: UsageRequest) ->
 def _aligned(values: Sequence[int], length: int) -> tuple[int, ...]:
     """Previous buckets matched by position: months and cut weeks may differ by one in count."""
     return tuple(values[:length]) + (0,) * max(0, length - len(values))
-
-
-def _bucket_activity(connection: Connection, tz: ZoneInfo, span: DateRange, buckets: list[DateRange],
-                     agent_ids: list[str] | None) -> tuple[dict[str, list[int]], list[int]]:
-    index = BucketIndex(buckets, tz)
-    credits = {activity: [0] * len(buckets) for activity in ACTIVITIES}
-    messages = [0] * len(buckets)
-    for hour, activity, spent, quantity in queries.spend_by_hour(connection, *span.bounds(tz), agent_ids):
-        position = index.of(hour)
-        credits[activity if activity in credits else "other"][position] += spent
-        if activity == "message":
-            messages[position] += quantity
-    return credits, messages
 
 
 class BucketIndex:
@@ -248,19 +249,37 @@ class BucketIndex:
 
 
 def agent_rows(connection: Connection, scope: _Scope) -> list[BreakdownRow]:
-    return _rows(connection, scope, queries.spend_by_agent, usage_queries.spend_by_hour_and_agent)
+    return _rows(connection, scope, "agent_id", queries.agent_spend)
 
 
 def member_rows(connection: Connection, scope: _Scope) -> list[BreakdownRow]:
-    return _rows(connection, scope, queries.spend_by_member, usage_queries.spend_by_hour_and_member)
+    return _rows(connection, scope, "member_id", queries.member_spend)
 
 
-def _rows(connection: Connection, scope: _Scope, spend: Callable, hourly: Callable) -> list[BreakdownRow]:
-    """Rows for everyone with spend now or in the previous period (one that stopped shows -100%)."""
-    start, end = scope.bounds(scope.span)
-    current = spend(connection, start, end, scope.agent_ids)
-    previous = {row.key: row for row in spend(connection, *scope.bounds(scope.previous), scope.agent_ids)}
-    trends = _trends(hourly(connection, start, end, scope.agent_ids), scope)
+def _rows(connection: Connection, scope: _Scope, dimension: str, named: Callable) -> list[BreakdownRow]:
+    """Rows for everyone with spend now or in the previous period (one that stopped shows -100%).
+
+    One read: the trend slices of the elapsed range, the rest of the range after today,
+    and the previous period; the range's own figures are the sum of the first two.
+    """
+    slices = ranges.split_evenly(scope.compared, TREND_POINTS)
+    buckets = [scope.bounds(part) for part in slices] + [scope.bounds(scope.previous)]
+    if scope.compared.last < scope.span.last:
+        buckets.append(scope.bounds(DateRange(scope.compared.last + timedelta(days=1), scope.span.last)))
+    found = rollups.sums_by(connection, (dimension,), buckets, scope.agent_ids)
+    now: dict = defaultdict(lambda: [0, 0])
+    before: dict = {}
+    trends: dict = defaultdict(lambda: [0] * len(slices))
+    for (bucket, key), sums in found.items():
+        if bucket == len(slices):
+            before[key] = sums
+            continue
+        now[key][0] += sums.credits
+        now[key][1] += sums.quantity
+        if bucket < len(slices):
+            trends[key][bucket] += sums.credits
+    current = named(connection, {key: rollups.Sums(*values) for key, values in now.items()})
+    previous = {row.key: row for row in named(connection, before)}
     rows = [_row(row, previous.pop(row.key, None), trends) for row in current]
     rows += [_row(queries.SpendRow(old.key, old.name, 0, 0, old.inactive), old, trends) for old in previous.values()]
     return rows
@@ -268,19 +287,7 @@ def _rows(connection: Connection, scope: _Scope, spend: Callable, hourly: Callab
 
 def _row(row: queries.SpendRow, previous: queries.SpendRow | None, trends: dict) -> BreakdownRow:
     return BreakdownRow(row.key, row.name, row.credits, row.quantity, previous.credits if previous else 0,
-                        trends.get(row.key, ()), row.inactive)
-
-
-def _trends(hourly: list[tuple[int, str | None, int, int]], scope: _Scope) -> dict[str | None, tuple[int, ...]]:
-    """Credits per key in up to TREND_POINTS even slices of the elapsed range."""
-    slices = ranges.split_evenly(scope.compared, TREND_POINTS)
-    index = BucketIndex(slices, scope.tz)
-    last_day = scope.compared.last
-    points: dict[str | None, list[int]] = defaultdict(lambda: [0] * len(slices))
-    for hour, key, credits, _quantity in hourly:
-        if local_date(hour, scope.tz) <= last_day:
-            points[key][index.of(hour)] += credits
-    return {key: tuple(values) for key, values in points.items()}
+                        tuple(trends[row.key]) if row.key in trends else (), row.inactive)
 
 
 def _mark_runaways(rows: list[BreakdownRow], flagged: set[str]) -> list[BreakdownRow]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,17 +12,25 @@ from pathlib import Path
 
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
-from a2v2_desktop import keychain, paths  # noqa: E402
-from a2v2_desktop.cache.db import CacheError  # noqa: E402
+from a2v2_desktop import __version__, keychain, paths  # noqa: E402
+from a2v2_desktop.cache.db import CacheError, cache_url  # noqa: E402
+from a2v2_desktop.logs import log_file  # noqa: E402
+from a2v2_desktop.settings import Settings, load_settings, save_settings  # noqa: E402
+from a2v2_desktop.ui.crash import CrashReporter  # noqa: E402
+from a2v2_desktop.ui.help_menu import install_help_menu  # noqa: E402
 from a2v2_desktop.ui.main_window import MainWindow  # noqa: E402
 from a2v2_desktop.ui.prompts import Prompts  # noqa: E402
 from a2v2_desktop.ui.services import CredentialStore, Services  # noqa: E402
+from a2v2_desktop.ui.single_instance import SingleInstance, instance_key, raise_window  # noqa: E402
 from a2v2_desktop.ui.theme import Theme  # noqa: E402
+from a2v2_desktop.ui.workers import SyncFailure  # noqa: E402
 
 DEMO_SEED = 7
+APP_ID = "ai.a2v2.desktop"  # the name of the .desktop file and the macOS bundle identifier
+SMOKE_TEST_SECONDS = 180
 
 
 def live_demo_server():
@@ -38,6 +47,7 @@ class AppOptions:
 
     settings_path: Path | None = None  # None: the user's config dir
     account_cache: str | None = None  # None: the saved setting or the default location
+    orgs_dir: Path | None = None  # None: the user's data dir; each added organization's cache is under it
     demo_cache: str | None = None
     api_url: str | None = None
     state: QSettings | None = None  # window geometry and last panel
@@ -67,9 +77,11 @@ def build(options: AppOptions) -> tuple[Services, MainWindow]:
         demo_factory=options.demo_factory,
         clock=options.clock,
         api_url_override=options.api_url,
+        orgs_dir=options.orgs_dir,
     )
     state = options.state or QSettings("A2V2", "A2V2 Desktop")
     window = MainWindow(services, theme, state, options.prompts)
+    install_help_menu(window)  # here, after the window's own menus: Help comes last
     theme.setParent(window)
     services.setParent(window)
     services.activate()
@@ -81,13 +93,95 @@ def run_gui(args) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("A2V2 Desktop")
     app.setOrganizationName("A2V2")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    reporter = CrashReporter(log_file(), app)
+    reporter.install()
+    if getattr(args, "smoke_test", False):
+        return smoke_test(app, reporter)
     options = AppOptions(account_cache=getattr(args, "cache", None) or os.environ.get("A2V2_CACHE"),
                          api_url=getattr(args, "api_url", None) or os.environ.get("A2V2_API_URL"))
+    guard = SingleInstance(instance_key(*cache_locations(options)), app)
+    if not guard.claim():
+        print("A2V2 Desktop is already running: its window was brought forward.", file=sys.stderr)
+        return 0
     try:
         services, window = build(options)
     except CacheError as error:
         QMessageBox.critical(None, "A2V2 Desktop", str(error))
         return 1
+    guard.raiseRequested.connect(lambda: raise_window(window))
     window.show()
     services.sync.start()
     return app.exec()
+
+
+def cache_locations(options: AppOptions) -> tuple[str, str]:
+    """The account and demo caches this start would open, as URLs so two spellings of a path agree."""
+    account = options.account_cache or load_settings(options.settings_path).cache_location()
+    return cache_url(account), cache_url(options.demo_cache or paths.demo_cache_path())
+
+
+def smoke_test(app: QApplication, reporter: CrashReporter) -> int:
+    """`--smoke-test`: the demo in a throw-away folder, synced, each panel shown once; 0 when all worked
+    and nothing raised (a module missing from a bundle often fails only inside a slot).
+
+    The user's settings and caches are not touched, so it can check a bundle on any machine.
+    """
+    import PySide6
+    import pyqtgraph as pg
+
+    with tempfile.TemporaryDirectory(prefix="a2v2-smoke-") as folder:
+        root = Path(folder)
+        save_settings(Settings(demo_mode=True, sync_interval_minutes=0), root / "settings.json")
+        services, window = build(AppOptions(settings_path=root / "settings.json", demo_cache=str(root / "demo.sqlite"),
+                                            state=QSettings(str(root / "state.ini"), QSettings.IniFormat)))
+        outcome, errors = [], []
+        reporter.crashed.connect(errors.append)
+        services.sync.succeeded.connect(outcome.append)
+        services.sync.failed.connect(outcome.append)
+        window.show()
+        services.sync.start()
+        synced = _run_until(app, lambda: bool(outcome) and services.runner.idle())
+        shown = synced and all(_show_panel(app, window, index) for index in range(window.panels.count()))
+        window.close()
+    problem = _smoke_problem(outcome, synced, shown, errors, pg.Qt.QT_LIB)
+    if problem:
+        print(f"smoke test failed: {problem}", file=sys.stderr)
+        return 1
+    print(f"smoke test passed: {outcome[0].total_records:,} demo records synced, {window.panels.count()} panels "
+          f"shown, pyqtgraph {pg.__version__} on {pg.Qt.QT_LIB} {PySide6.__version__}")
+    return 0
+
+
+def _smoke_problem(outcome: list, synced: bool, shown: bool, errors: list[str], binding: str) -> str | None:
+    """What went wrong in the smoke test, in one line; None when nothing did."""
+    if errors:
+        return f"uncaught exception ({errors[0]}; the traceback is in {log_file()})"
+    if not synced:
+        return "the demo sync did not finish"
+    if isinstance(outcome[0], SyncFailure):
+        return f"the demo sync failed: {outcome[0].message}"
+    if not shown:
+        return "a panel did not finish loading"
+    if binding != "PySide6":
+        return f"pyqtgraph uses {binding}, not PySide6"
+    return None
+
+
+def _show_panel(app: QApplication, window: MainWindow, index: int) -> bool:
+    """Show one panel, let its queries answer, and render it."""
+    window.show_panel(index)
+    if not _run_until(app, window.services.runner.idle):
+        return False
+    return not window.grab().isNull()
+
+
+def _run_until(app: QApplication, done: Callable[[], bool], seconds: float = SMOKE_TEST_SECONDS) -> bool:
+    """Process events until done() or the deadline; the ticking timer wakes the loop when nothing else does."""
+    ticker = QTimer()
+    ticker.start(50)
+    deadline = time.monotonic() + seconds
+    while not done() and time.monotonic() < deadline:
+        app.processEvents(QEventLoop.WaitForMoreEvents)
+    return done()

@@ -9,19 +9,26 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QSt
 from a2v2_desktop.cache import queries
 from a2v2_desktop.domain.credits import SCALE
 from a2v2_desktop.ui.icons import app_icon, icon
+from a2v2_desktop.ui.notifier import Notifier
+from a2v2_desktop.ui.organizations import install_organization_actions
+from a2v2_desktop.ui.panels.alerts import AlertsPanel
 from a2v2_desktop.ui.panels.analytics import AnalyticsPanel
 from a2v2_desktop.ui.panels.billing import BillingPanel
 from a2v2_desktop.ui.panels.settings import SettingsPanel
 from a2v2_desktop.ui.panels.usage import UsagePanel
 from a2v2_desktop.ui.prompts import Prompts
+from a2v2_desktop.ui.report_actions import install_report_actions
 from a2v2_desktop.ui.services import WELCOME, Services
 from a2v2_desktop.ui.sidebar import PANELS, Sidebar
 from a2v2_desktop.ui.status import StatusArea
 from a2v2_desktop.ui.theme import Theme
+from a2v2_desktop.ui.tray import TrayController
+from a2v2_desktop.ui.watcher import AlertWatcher
 from a2v2_desktop.ui.welcome import AccountDialog, WelcomePage
 from a2v2_desktop.ui.widgets import elide, plain_label, plain_tooltip
 
-USAGE, BILLING, ANALYTICS, SETTINGS = range(len(PANELS))
+USAGE, BILLING, ANALYTICS, ALERTS, SETTINGS = range(len(PANELS))
+PANEL_INDEX = {"usage": USAGE, "billing": BILLING, "analytics": ANALYTICS, "alerts": ALERTS}
 
 
 class MainWindow(QMainWindow):
@@ -39,9 +46,14 @@ class MainWindow(QMainWindow):
         self.billing.lowBalanceThresholdChanged.connect(
             lambda units: services.update_settings(low_balance_credits=units // SCALE))
         self.analytics = AnalyticsPanel(services, theme)
+        self.notifier = Notifier(self)
+        self.watcher = AlertWatcher(services, self.notifier, self)
+        self.alerts = AlertsPanel(services, self.watcher)
+        self.alerts.openPanel.connect(lambda name: self.show_panel(PANEL_INDEX[name]))
+        self.tray = TrayController(services, self, self.notifier, self.watcher, lambda: self.show_panel(ALERTS))
         self.settings_panel = SettingsPanel(services, prompts)
         self.panels = QStackedWidget()
-        for panel in (self.usage, self.billing, self.analytics, self.settings_panel):
+        for panel in (self.usage, self.billing, self.analytics, self.alerts, self.settings_panel):
             self.panels.addWidget(panel)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.welcome)
@@ -52,6 +64,8 @@ class MainWindow(QMainWindow):
         self.statusBar().setSizeGripEnabled(False)
         self._actions()
         self._connect()
+        install_report_actions(self)
+        self.organizations = install_organization_actions(self)
         self._restore()
         self._mode_changed(services.mode)
 
@@ -80,7 +94,7 @@ class MainWindow(QMainWindow):
         self.cancel_action.setEnabled(False)
         toolbar.addAction(self.sync_action)
         toolbar.addAction(self.cancel_action)
-        self._action("Quit", "Ctrl+Q", self.close)
+        self._action("Quit", "Ctrl+Q", self.tray.quit)  # quits even when closing would hide to the tray
         for index, (name, _icon) in enumerate(PANELS):
             self._action(name, f"Ctrl+{index + 1}", lambda _checked=False, i=index: self.show_panel(i))
 
@@ -152,9 +166,10 @@ class MainWindow(QMainWindow):
             self.sidebar.select(index)
 
     def connect_account(self) -> None:
-        """The account dialog, window-modal but not blocking: the answer arrives by signal."""
-        dialog = AccountDialog(self.services, self)
-        dialog.accepted.connect(lambda: self.services.use_account(dialog.api_url()))
+        """The account dialog for a new organization, window-modal but not blocking: the answer arrives
+        by signal."""
+        dialog = AccountDialog(self.services, self, self.services.new_profile())
+        dialog.accepted.connect(lambda: self.services.add_organization(dialog.organization()))
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         self.account_dialog = dialog

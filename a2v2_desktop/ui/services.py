@@ -6,7 +6,9 @@ open databases, read the keychain or start threads themselves.
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -19,41 +21,47 @@ from a2v2_desktop import keychain
 from a2v2_desktop.api.client import ApiClient, Credentials
 from a2v2_desktop.cache import queries
 from a2v2_desktop.cache.db import cache_url, open_cache
-from a2v2_desktop.settings import Settings, load_settings, save_settings
+from a2v2_desktop.reports.statements import save_closed_period_statements
+from a2v2_desktop.settings import DEFAULT_PROFILE, Organization, Settings, load_settings, save_settings
+from a2v2_desktop.ui.sync_all import SyncAll
 from a2v2_desktop.ui.workers import SyncSource, SyncWorker, TaskRunner, read
 
 WELCOME, DEMO, ACCOUNT = "welcome", "demo", "account"
+log = logging.getLogger(__name__)
 
 
 class CredentialStore:
-    """The API key and secret: the OS keychain, or memory for this session when the user chose so."""
+    """Each organization's API key and secret under its own keychain profile, or in memory for this
+    session when the user chose so; one profile's secret is never returned for another."""
 
     def __init__(self, backend=keychain):
         self._backend = backend
-        self._session: Credentials | None = None
+        self._session: dict[str, Credentials] = {}
 
-    def load(self) -> Credentials | None:
-        """Environment first (as the command line does), then this session's, then the keychain."""
-        found = keychain.credentials_from_env() or self._session
+    def load(self, profile: str = DEFAULT_PROFILE) -> Credentials | None:
+        """Environment first for the default profile (as the command line does), then this session's,
+        then the keychain."""
+        env = keychain.credentials_from_env() if profile == DEFAULT_PROFILE else None
+        found = env or self._session.get(profile)
         if found is not None:
             return found
         try:
-            return self._backend.load_credentials()
+            return self._backend.load_credentials(profile)
         except keychain.KeychainUnavailable:
             return None
 
-    def save(self, credentials: Credentials, session_only: bool = False) -> None:
+    def save(self, credentials: Credentials, session_only: bool = False, profile: str = DEFAULT_PROFILE) -> None:
         """Raises KeychainUnavailable when there is no keychain; the caller then offers session-only."""
         if session_only:
-            self._session = credentials
+            self._session[profile] = credentials
             return
-        self._backend.save_credentials(credentials)
-        self._session = None
+        self._backend.save_credentials(credentials, profile)
+        self._session.pop(profile, None)
 
-    def delete(self) -> None:
-        self._session = None
+    def delete(self, profile: str = DEFAULT_PROFILE) -> None:
+        self._session.pop(profile, None)
         try:
-            self._backend.delete_credentials()
+            self._backend.delete_credentials(profile)
         except keychain.KeychainUnavailable:
             pass
 
@@ -91,8 +99,7 @@ class SyncController(QObject):
         self.services = services
         self.worker: SyncWorker | None = None
         self._settled = True
-        self.timer = QTimer(self)
-        self.timer.timeout.connect(self.start)
+        self.timer = QTimer(self)  # Services connects it to "sync all"
 
     @property
     def busy(self) -> bool:
@@ -153,25 +160,27 @@ class Services(QObject):
     modeChanged = Signal(str)
     cacheReplaced = Signal()
     settingsChanged = Signal(object)
+    statementsSaved = Signal(object)  # list of reports.statements.Statement
 
     def __init__(self, *, settings_path: Path | None, account_cache: str | None, demo_cache: str,
                  credentials: CredentialStore,
                  demo_factory: Callable[[], object], clock: Callable[[], float],
-                 api_url_override: str | None = None, parent: QObject | None = None):
+                 api_url_override: str | None = None, orgs_dir: Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.settings_path = settings_path
-        self.settings: Settings = load_settings(settings_path)
-        if api_url_override:
-            self.settings = replace(self.settings, api_url=api_url_override)
-        self.account_cache, self.demo_cache = account_cache, demo_cache
+        self.settings: Settings = _with_api_url(load_settings(settings_path), api_url_override)
+        self.account_cache, self.demo_cache, self.orgs_dir = account_cache, demo_cache, orgs_dir
         self.credentials = credentials
         self.demo_factory = demo_factory
         self.clock = clock
         self.runner = TaskRunner(self)
         self.sync = SyncController(self)
+        self.sync_all = SyncAll(self)
+        self.sync.timer.timeout.connect(self.sync_all.start)
         self.engine: Engine | None = None
         self.demo_server = None
         self.sync.set_interval(self.settings.sync_interval_minutes)
+        self.sync.succeeded.connect(self._keep_statements)
 
     # -- where the data comes from ------------------------------------------------------
 
@@ -179,11 +188,18 @@ class Services(QObject):
     def mode(self) -> str:
         if self.settings.demo_mode:
             return DEMO
-        return ACCOUNT if self.settings.account_configured else WELCOME
+        return ACCOUNT if self.settings.organization() is not None else WELCOME
 
     @property
     def account_cache_location(self) -> str:
-        return self.account_cache or self.settings.cache_location()
+        org = self.settings.organization()
+        return self.organization_cache(org) if org else self.account_cache or self.settings.cache_location()
+
+    def organization_cache(self, org: Organization) -> str:
+        """An organization's own cache; the start-up override (--cache, tests) is the default profile's."""
+        if org.profile == DEFAULT_PROFILE and self.account_cache:
+            return self.account_cache
+        return org.cache_location(self.orgs_dir)
 
     @property
     def cache_location(self) -> str:
@@ -204,24 +220,63 @@ class Services(QObject):
             from a2v2_desktop.standin.server import DEMO_API_KEY, DEMO_API_SECRET
 
             return SyncSource(self.demo_server.base_url, Credentials(DEMO_API_KEY, DEMO_API_SECRET))
-        credentials = self.credentials.load() if self.mode == ACCOUNT else None
-        return SyncSource(self.settings.api_url, credentials) if credentials else None
+        org = self.settings.organization() if self.mode == ACCOUNT else None
+        return self.source_for(org) if org else None
+
+    def source_for(self, org: Organization) -> SyncSource | None:
+        """An organization's URL with its own profile's key and secret (None when none are stored)."""
+        credentials = self.credentials.load(org.profile)
+        return SyncSource(org.api_url, credentials) if credentials else None
 
     def start_demo(self) -> None:
         self._switch(demo_mode=True)
 
-    def use_account(self, api_url: str) -> None:
-        """After the credentials were saved: sync the organization instead of the demo."""
-        self._switch(api_url=api_url, account_configured=True, demo_mode=False)
+    def new_profile(self) -> str:
+        """The keychain profile for an organization being added: the default one while it is free
+        (the command line syncs it), else a fresh random name."""
+        if self.settings.organization(DEFAULT_PROFILE) is None:
+            return DEFAULT_PROFILE
+        return f"org-{secrets.token_hex(6)}"
+
+    def add_organization(self, org: Organization) -> None:
+        """After its credentials were saved under its profile: add the organization and show it."""
+        self.save_organization(org)
+        self.use_organization(org.profile)
+
+    def use_organization(self, profile: str) -> None:
+        """Show another organization (or leave the demo): every panel reloads from its cache only."""
+        self._switch(active_organization=profile, demo_mode=False)
+
+    def save_organization(self, org: Organization) -> None:
+        """Add an organization or change its name or URL, without switching to it."""
+        self._store(self.settings.with_organization(org))
 
     def remove_account(self, clear_cache: bool) -> None:
-        """Forget the key and secret (and optionally the account's cache); back to the welcome page."""
-        self.credentials.delete()
-        self._switch(account_configured=False, demo_mode=False)
+        """Remove the active organization (the Settings panel's button)."""
+        self.remove_organization(self.settings.active_organization, clear_cache)
+
+    def remove_organization(self, profile: str, clear_cache: bool) -> None:
+        """Forget an organization's key and secret (and optionally its cache); the next one, the demo
+        or the welcome page is shown if it was the one on screen."""
+        org = self.settings.organization(profile)
+        if org is None:
+            return
+        location = self.organization_cache(org)
+        shown = self.mode == ACCOUNT and profile == self.settings.active_organization
+        self.sync_all.stop()
+        self.credentials.delete(profile)
+        if shown:
+            self.sync.stop()
+            self._close()
+        self._store(self.settings.without_organization(profile))
         if clear_cache:
-            _delete_files(self.account_cache_location)
+            _delete_files(location)
+        if shown:
+            self.activate()
+            self.sync.start()
 
     def _switch(self, **changes) -> None:
+        self.sync_all.stop()  # a background sync must not write the cache that is about to be shown
         self.sync.stop()
         self.update_settings(**changes)
         self.activate()
@@ -247,16 +302,22 @@ class Services(QObject):
 
     def shutdown(self) -> None:
         self.sync.timer.stop()
+        self.sync_all.stop()
         self._close()
 
     # -- settings ---------------------------------------------------------------------------
 
     def update_settings(self, **changes) -> None:
-        self.settings = replace(self.settings, **changes)
-        save_settings(self.settings, self.settings_path)
-        if "sync_interval_minutes" in changes:
-            self.sync.set_interval(self.settings.sync_interval_minutes)
-        self.settingsChanged.emit(self.settings)
+        self._store(replace(self.settings, **changes))
+
+    def _store(self, settings: Settings) -> None:
+        """Save, follow a changed interval, and tell the views."""
+        interval_changed = settings.sync_interval_minutes != self.settings.sync_interval_minutes
+        self.settings = settings
+        save_settings(settings, self.settings_path)
+        if interval_changed:
+            self.sync.set_interval(settings.sync_interval_minutes)
+        self.settingsChanged.emit(settings)
 
     # -- reads off the GUI thread -----------------------------------------------------------
 
@@ -269,6 +330,21 @@ class Services(QObject):
 
     def last_sync(self, on_done: Callable[[int | None], None]) -> None:
         self.query(queries.last_successful_sync, on_done=on_done)
+
+    def _keep_statements(self, _result) -> None:
+        """After a sync: a billing period that closed gets its statement (PDF + JSON), on the pool."""
+        engine, location, demo, now = self.engine, self.cache_location, self.mode == DEMO, int(self.clock())
+        if engine is not None:
+            self.runner.submit(lambda: save_closed_period_statements(engine, location, now=now, demo=demo),
+                               self.statementsSaved.emit, lambda error: log.warning("statement not saved: %s", error))
+
+
+def _with_api_url(settings: Settings, api_url: str | None) -> Settings:
+    """--api-url (or A2V2_API_URL) stands for the default profile's URL, as it does for the command line."""
+    if not api_url:
+        return settings
+    org = settings.organization(DEFAULT_PROFILE)
+    return settings.with_organization(replace(org, api_url=api_url)) if org else replace(settings, api_url=api_url)
 
 
 def _delete_files(location: str) -> None:

@@ -1,4 +1,4 @@
-"""The sidebar: the four panels, with icons tinted to the theme."""
+"""The sidebar: the panels, with icons tinted to the theme."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from a2v2_desktop.ui.icons import icon
 from a2v2_desktop.ui.theme import Colors
 from a2v2_desktop.ui.widgets import plain_label
 
-PANELS = (("Usage", "usage"), ("Billing", "billing"), ("Analytics", "analytics"), ("Settings", "settings"))
+PANELS = (("Usage", "usage"), ("Billing", "billing"), ("Analytics", "analytics"), ("Alerts", "alerts"),
+          ("Settings", "settings"))
 
 
 class Sidebar(QWidget):

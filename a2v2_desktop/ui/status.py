@@ -81,7 +81,9 @@ class StatusArea(QWidget):
             self._wait = (progress.waiting_reason, time.monotonic() + (progress.waiting_seconds or 0))
         else:
             self._wait = None
-            self._set_message(text.progress_text(progress.stage, progress.stage_records))
+            speed = progress.speed_text()  # records per second and time left, once a feed has pages
+            message = text.progress_text(progress.stage, progress.stage_records)
+            self._set_message(f"{message} · {speed}" if speed else message)
         self._tick()
 
     def _ended(self, failure: SyncFailure | None) -> None:

@@ -21,18 +21,21 @@ from PySide6.QtWidgets import (
 from a2v2_desktop.api.client import Credentials, check_api_url
 from a2v2_desktop.api.errors import ApiError
 from a2v2_desktop.keychain import KeychainUnavailable
+from a2v2_desktop.settings import DEFAULT_PROFILE, Organization
 from a2v2_desktop.ui.icons import app_icon
 from a2v2_desktop.ui.services import Services, test_connection
 from a2v2_desktop.ui.widgets import elide, plain_label
 
 
 class AccountDialog(QDialog):
-    """API URL, key and secret; Test connection shows the organization's name."""
+    """API URL, key and secret, saved under the keychain profile of the organization being added;
+    Test connection shows the organization's name."""
 
-    def __init__(self, services: Services, parent: QWidget | None = None):
+    def __init__(self, services: Services, parent: QWidget | None = None, profile: str = DEFAULT_PROFILE):
         super().__init__(parent)
-        self.services = services
+        self.services, self.profile = services, profile
         self.pending_test: int | None = None
+        self.tested_name = ""  # the server's name for the organization, once a test succeeded
         self.setWindowTitle("Connect your organization")
         self.setMinimumWidth(520)
         self.url = QLineEdit(services.settings.api_url)
@@ -100,9 +103,14 @@ class AccountDialog(QDialog):
         self.test_button.setEnabled(False)
         ticket = self.pending_test = self.services.runner.submit(
             lambda: test_connection(*checked),
-            lambda name: self._tested(ticket, f"Connected to {elide(name, 120)}.", False),
+            lambda name: self._connected(ticket, name),
             lambda error: self._tested(ticket, str(error), True),
         )
+
+    def _connected(self, ticket: int, name: str) -> None:
+        if ticket == self.pending_test:
+            self.tested_name = name
+        self._tested(ticket, f"Connected to {elide(name, 120)}.", False)
 
     def _tested(self, ticket: int, message: str, error: bool) -> None:
         if ticket == self.pending_test:
@@ -114,7 +122,7 @@ class AccountDialog(QDialog):
         if checked is None:
             return
         try:
-            self.services.credentials.save(checked[1])
+            self.services.credentials.save(checked[1], profile=self.profile)
         except KeychainUnavailable as problem:
             self.keychain_text.setText(f"{problem} You can keep it in memory until you quit; "
                                        "you will be asked for it again next time.")
@@ -125,11 +133,15 @@ class AccountDialog(QDialog):
     def _keep_for_session(self) -> None:
         checked = self._checked()
         if checked is not None:
-            self.services.credentials.save(checked[1], session_only=True)
+            self.services.credentials.save(checked[1], session_only=True, profile=self.profile)
             self.accept()
 
     def api_url(self) -> str:
         return check_api_url(self.url.text().strip())
+
+    def organization(self) -> Organization:
+        """The organization to add; until its first sync names it, the tested name or the URL stands in."""
+        return Organization(self.profile, self.tested_name or self.api_url(), self.api_url())
 
     def _say(self, message: str, error: bool = False) -> None:
         self.result.setObjectName("ErrorText" if error else "Muted")

@@ -119,6 +119,7 @@ def make_app(qtbot, tmp_path):
         if settings is not None:
             save_settings(settings, settings_path)
         options = dict(settings_path=settings_path, account_cache=str(tmp_path / "account.sqlite"),
+                       orgs_dir=tmp_path / "orgs",
                        demo_cache=str(tmp_path / "demo.sqlite"),
                        state=QSettings(str(tmp_path / "state.ini"), QSettings.IniFormat),
                        keychain_backend=NoKeychain(), demo_factory=demo_server, clock=NOW.timestamp,

@@ -21,13 +21,13 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QToolTip, QVB
 from a2v2_desktop.domain.credits import SCALE  # noqa: E402
 from a2v2_desktop.insights import text  # noqa: E402
 from a2v2_desktop.insights.usage import ACTIVITIES, ChartSeries  # noqa: E402
+from a2v2_desktop.insights.usage import ACTIVITY_LABELS as LABELS  # noqa: E402 - also the paper's legend
 from a2v2_desktop.ui.theme import Colors  # noqa: E402
 from a2v2_desktop.ui.widgets import plain_label, plain_tooltip  # noqa: E402
 
 DAY_SECONDS = 86400
 EPOCH = date(1970, 1, 1)
 CREDITS, MESSAGES = "credits", "messages"
-LABELS = {"message": "Messages", "document": "Documents", "voice": "Voice", "tool": "Tools", "other": "Other"}
 
 
 def axis_position(day: date) -> int:
@@ -63,6 +63,7 @@ class UsageChart(QWidget):
         self.empty.setAlignment(Qt.AlignCenter)
         self.legend = QHBoxLayout()
         self._layout()
+        self._make_bars()
         self.set_colors(colors)
 
     def _layout(self) -> None:
@@ -140,34 +141,48 @@ class UsageChart(QWidget):
         return {activity: list(values) for activity, values in series.credits.items()}
 
     def _draw(self) -> None:
-        self.plot.clear()
-        self.bars, self.previous_bar = {}, None
+        """New numbers for the bars made once (setOpts): far cheaper than new items on every change."""
         series = self.series
-        if series is None or not series.buckets:
+        heights = self.heights() if series is not None and series.buckets else {}
+        for activity, bar in self.bars.items():
+            bar.setVisible(activity in heights)
+        self._keep_previous_bar(bool(heights) and self.compare)
+        if not heights:
             return
         x = [axis_position(b.first) + b.days * DAY_SECONDS / 2 for b in series.buckets]
         width = [b.days * DAY_SECONDS * 0.72 for b in series.buckets]
         scale = SCALE if self.measure == CREDITS else 1
-        if self.compare:
+        if self.previous_bar is not None:
             previous = series.previous_credits if self.measure == CREDITS else series.previous_messages
-            self.previous_bar = pg.BarGraphItem(x=x, width=[w * 1.25 for w in width],
-                                                height=[v / scale for v in previous],
-                                                brush=QColor(self.colors.previous), pen=pg.mkPen(None))
-            self.previous_bar.setZValue(-1)
-            self.plot.addItem(self.previous_bar)
+            self.previous_bar.setOpts(x=x, width=[w * 1.25 for w in width], height=[v / scale for v in previous],
+                                      brush=QColor(self.colors.previous))
         base = [0.0] * len(x)
-        for activity, values in self.heights().items():
-            heights = [v / scale for v in values]  # floats only for drawing
-            bar = pg.BarGraphItem(x=x, width=width, y0=list(base), height=heights,
-                                  brush=QColor(self._color(activity)), pen=pg.mkPen(None))
-            self.plot.addItem(bar)
-            self.bars[activity] = bar
-            base = [b + max(h, 0.0) for b, h in zip(base, heights)]
+        for activity, values in heights.items():
+            stacked = [v / scale for v in values]  # floats only for drawing
+            self.bars[activity].setOpts(x=x, width=width, y0=list(base), height=stacked,
+                                        brush=QColor(self._color(activity)))
+            base = [b + max(h, 0.0) for b, h in zip(base, stacked)]
         self.plot.getAxis("left").setLabel(self.measure)
         edge = series.buckets[-1]
         self.plot.setXRange(axis_position(series.buckets[0].first), axis_position(edge.last) + DAY_SECONDS,
                             padding=0.02)
         self.plot.enableAutoRange(axis="y")
+
+    def _make_bars(self) -> None:
+        """One bar item per activity, hidden until there is data."""
+        for activity in ACTIVITIES:
+            self.bars[activity] = pg.BarGraphItem(x=[0], width=[0], height=[0], pen=pg.mkPen(None))
+            self.plot.addItem(self.bars[activity])
+
+    def _keep_previous_bar(self, wanted: bool) -> None:
+        """The previous period's bars exist only while compared."""
+        if wanted and self.previous_bar is None:
+            self.previous_bar = pg.BarGraphItem(x=[0], width=[0], height=[0], pen=pg.mkPen(None))
+            self.previous_bar.setZValue(-1)
+            self.plot.addItem(self.previous_bar)
+        elif not wanted and self.previous_bar is not None:
+            self.plot.removeItem(self.previous_bar)
+            self.previous_bar = None
 
     # -- hover --------------------------------------------------------------------------------
 

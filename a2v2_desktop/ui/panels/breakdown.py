@@ -1,10 +1,19 @@
-"""Per-agent and per-team-member tables: sortable, filterable, copyable with Ctrl+C."""
+"""Per-agent and per-team-member tables: sortable, filterable, copyable (Ctrl+C), exportable (context menu)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QFont, QGuiApplication, QKeySequence, QPalette, QShortcut
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLineEdit, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QMenu,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from a2v2_desktop.insights import text
 from a2v2_desktop.insights.usage import BreakdownRow
@@ -104,9 +113,14 @@ class _Proxy(QSortFilterProxyModel):
 
 
 class BreakdownTable(QWidget):
-    """A table with a hint and a filter field; emits the picked row's key (None when cleared)."""
+    """A table with a hint and a filter field; emits the picked row's key (None when cleared).
+
+    Its context menu copies, or asks for the shown rows as CSV (`exportRequested`: the
+    window's report actions know the range and write the file).
+    """
 
     keyPicked = Signal(object)
+    exportRequested = Signal()
 
     def __init__(self, hint: str, inactive_word: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -130,6 +144,8 @@ class BreakdownTable(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.view, 1)
         QShortcut(QKeySequence.Copy, self.view, self.copy_selection, context=Qt.WidgetShortcut)
+        self.view.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
 
     def _make_view(self) -> QTableView:
         view = QTableView()
@@ -170,14 +186,30 @@ class BreakdownTable(QWidget):
         picked = sorted(self.view.selectionModel().selectedRows(), key=lambda index: index.row())
         return [self.model.rows[self.proxy.mapToSource(index).row()] for index in picked]
 
+    def shown_rows(self) -> list[BreakdownRow]:
+        """The rows the filter lets through, in the order shown."""
+        return [self.model.rows[self.proxy.mapToSource(self.proxy.index(r, 0)).row()]
+                for r in range(self.proxy.rowCount())]
+
     def copy_text(self) -> str:
         """Selected rows (all rows when none is selected) as tab-separated text with a header line."""
-        rows = self.selected_rows() or [self.model.rows[self.proxy.mapToSource(self.proxy.index(r, 0)).row()]
-                                        for r in range(self.proxy.rowCount())]
+        rows = self.selected_rows() or self.shown_rows()
         lines = ["\t".join(COLUMNS)]
         lines += ["\t".join(self.model.cell_text(row, c) for c in range(len(COLUMNS))) for row in rows]
         return "\n".join(lines)
 
     def copy_selection(self) -> None:
         QGuiApplication.clipboard().setText(self.copy_text())
+
+    def context_menu(self) -> QMenu:
+        menu = QMenu(self)
+        copy = menu.addAction("Copy", self.copy_selection)
+        copy.setShortcut(QKeySequence.Copy)
+        menu.addAction("Export CSV…", self.exportRequested.emit).setEnabled(bool(self.model.rows))
+        return menu
+
+    def _context_menu(self, position) -> None:
+        menu = self.context_menu()
+        menu.aboutToHide.connect(menu.deleteLater)
+        menu.popup(self.view.viewport().mapToGlobal(position))
 

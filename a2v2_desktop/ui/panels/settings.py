@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from zoneinfo import available_timezones
 
@@ -38,7 +39,7 @@ class SettingsPanel(QWidget):
         self.connect_button = QPushButton("Connect your organization…")
         self.connect_button.clicked.connect(self.connectRequested)
         self.account_button = QPushButton("Use my organization")
-        self.account_button.clicked.connect(lambda: services.use_account(services.settings.api_url))
+        self.account_button.clicked.connect(lambda: services.use_organization(services.settings.active_organization))
         self.demo_button = QPushButton("Use demo data")
         self.demo_button.clicked.connect(services.start_demo)
         self.remove_button = QPushButton("Remove account…")
@@ -104,12 +105,12 @@ class SettingsPanel(QWidget):
         mode = services.mode
         self.source_text.setText({
             DEMO: "Demo data: a generated organization served from this computer.",
-            ACCOUNT: f"Your organization, through {settings.api_url}.",
+            ACCOUNT: f"Your organization, through {self._api_url()}.",
         }.get(mode, "Not connected."))
         self.account_button.setVisible(mode == DEMO and settings.account_configured)
         self.demo_button.setVisible(mode != DEMO)
         self.remove_button.setVisible(settings.account_configured)
-        self.api_url.setText(settings.api_url)
+        self.api_url.setText(self._api_url())
         _select(self.interval, settings.sync_interval_minutes)
         _select(self.week_start, settings.week_start)
         self.cache_location.setText(services.cache_location if mode != WELCOME else "No cache open.")
@@ -134,8 +135,14 @@ class SettingsPanel(QWidget):
             self.url_error.setVisible(True)
             return
         self.url_error.setVisible(False)
-        if url != self.services.settings.api_url:
-            self.services.update_settings(api_url=url)
+        org = self.services.settings.organization()
+        if org is not None and url != org.api_url:
+            self.services.save_organization(replace(org, api_url=url))
+
+    def _api_url(self) -> str:
+        """The URL of the organization the buttons act on (the active one, also while the demo shows)."""
+        org = self.services.settings.organization()
+        return org.api_url if org else self.services.settings.api_url
 
     def clear_cache(self) -> None:
         question = ("Delete every figure cached on this computer and sync again from the start? History the "

@@ -1,0 +1,163 @@
+"""Usage rollups: kept in step with the usage lines, and read back for any range of local days.
+
+Write side: triggers log every change to `usage` into usage_change and add it to the
+rollups at once (models.UsageChange), so any writer keeps them exact. A sync page
+instead holds its changes back (`hold_changes`) and adds them all in one pass per
+rollup (`fold_changes`) in its own transaction: about half the cost of a trigger per line.
+
+Read side: a half-open range [lo, hi) of epoch seconds is whole UTC days (span 86400
+rows) plus the hours at its edges (span 3600 rows), whatever the zone the range came
+from: a year costs a few hundred day rows per key instead of millions of lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+HOUR, DAY = 3600, 86400
+VISITORS_KEY = ""  # the member key of lines without a member (a key column cannot be NULL)
+
+
+@dataclass(frozen=True)
+class Rollup:
+    table: str
+    dimensions: tuple[str, ...]  # key columns besides span and start
+
+    def add_changes(self, connection: Connection) -> None:
+        """Add the summed changes in usage_page_change to this rollup, at both spans."""
+        names = ", ".join(self.dimensions)
+        for span, start in ((HOUR, "hour"), (DAY, f"hour - ((hour % {DAY}) + {DAY}) % {DAY}")):
+            connection.exec_driver_sql(
+                f"INSERT INTO {self.table} (span, start, {names}, credits, quantity, lines) "
+                f"SELECT {span}, {start}, {names}, sum(credits), sum(quantity), sum(lines) FROM usage_page_change "
+                f"WHERE true GROUP BY 2, {names} "
+                f"ON CONFLICT (span, start, {names}) DO UPDATE SET credits = {self.table}.credits + excluded.credits, "
+                f"quantity = {self.table}.quantity + excluded.quantity, lines = {self.table}.lines + excluded.lines"
+            )
+
+
+ACTIVITY = Rollup("usage_by_activity", ("activity", "pool"))
+AGENT = Rollup("usage_by_agent", ("agent_id",))
+MEMBER = Rollup("usage_by_member", ("member_id",))
+DETAIL = Rollup("usage_by_agent_detail", ("agent_id", "member_id", "activity", "pool"))
+ROLLUPS = (ACTIVITY, AGENT, MEMBER, DETAIL)
+
+_KEY = "hour, agent_id, member_id, activity, pool"
+
+
+def hold_changes(connection: Connection) -> None:
+    """Until `fold_changes`, changes to usage in this transaction wait in usage_change."""
+    connection.exec_driver_sql("INSERT INTO usage_rollup_batch (page) VALUES (1)")
+
+
+def fold_changes(connection: Connection) -> tuple[int, int] | None:
+    """Add the waiting changes to every rollup and clear them; the span of hours they touched."""
+    connection.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS usage_page_change ({_KEY}, credits, quantity, lines)")
+    connection.exec_driver_sql("DELETE FROM usage_page_change")
+    connection.exec_driver_sql(
+        f"INSERT INTO usage_page_change SELECT {_KEY}, sum(credits), sum(quantity), sum(lines) FROM usage_change "
+        f"GROUP BY {_KEY}")
+    for rollup in ROLLUPS:
+        rollup.add_changes(connection)
+    first, last = connection.exec_driver_sql("SELECT min(hour), max(hour) FROM usage_page_change").one()
+    connection.exec_driver_sql("DELETE FROM usage_change")
+    connection.exec_driver_sql("DELETE FROM usage_rollup_batch")
+    return None if first is None else (int(first), int(last))
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+def pieces(lo: int, hi: int) -> list[tuple[int, int, int]]:
+    """[lo, hi) as (span, from, to) pieces: edge hours at span 3600, whole UTC days at span 86400."""
+    first_day, last_day = -(-lo // DAY) * DAY, hi // DAY * DAY
+    if first_day >= last_day:
+        return [(HOUR, lo, hi)] if lo < hi else []
+    edges = [(HOUR, lo, first_day), (DAY, first_day, last_day), (HOUR, last_day, hi)]
+    return [piece for piece in edges if piece[1] < piece[2]]
+
+
+@dataclass(frozen=True)
+class Sums:
+    credits: int
+    quantity: int
+
+
+def marks(connection: Connection, count: int) -> str:
+    """`count` positional placeholders in the driver's own style, for exec_driver_sql."""
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    return ", ".join([mark] * count)
+
+
+def _agent_filter(connection: Connection, agent_ids: Sequence[str] | None, column: str) -> tuple[str, tuple]:
+    if agent_ids is None:
+        return "", ()
+    return f" AND {column} IN ({marks(connection, len(agent_ids))})", tuple(agent_ids)
+
+
+def bucket_sums(connection: Connection, rollup: Rollup, group: Sequence[str], buckets: Sequence[tuple[int, int]],
+                agent_ids: Sequence[str] | None = None) -> dict[tuple, Sums]:
+    """{(bucket index, *group values): sums} over each [lo, hi) bucket; keys without lines are absent.
+
+    `group` is some of the rollup's dimensions; `agent_ids` filters on agent_id (a rollup
+    that has it). Buckets may overlap: each is summed on its own.
+    """
+    rows = [(index, *piece) for index, (lo, hi) in enumerate(buckets) for piece in pieces(lo, hi)]
+    if not rows:
+        return {}
+    values = ", ".join([f"({marks(connection, 4)})"] * len(rows))
+    selected = "".join(f", r.{name}" for name in group)
+    where, agents = _agent_filter(connection, agent_ids, "r.agent_id")
+    sql = (f"WITH piece(bucket, span, lo, hi) AS (VALUES {values}) "
+           f"SELECT piece.bucket{selected}, sum(r.credits), sum(r.quantity) "
+           f"FROM piece CROSS JOIN {rollup.table} AS r "
+           f"WHERE r.span = piece.span AND r.start >= piece.lo AND r.start < piece.hi{where} "
+           f"GROUP BY piece.bucket{selected} HAVING sum(r.lines) > 0")
+    params = tuple(value for row in rows for value in row) + agents
+    return {tuple(row[:-2]): Sums(int(row[-2]), int(row[-1])) for row in connection.exec_driver_sql(sql, params)}
+
+
+def hourly_sums(connection: Connection, rollup: Rollup, group: Sequence[str], lo: int, hi: int,
+                agent_ids: Sequence[str] | None = None) -> list[tuple]:
+    """(hour, *group values, credits, quantity) per hour in [lo, hi), in hour order; keys without lines are absent."""
+    selected = "".join(f", {name}" for name in group)
+    where, agents = _agent_filter(connection, agent_ids, "agent_id")
+    mark = marks(connection, 1)
+    sql = (f"SELECT start{selected}, sum(credits), sum(quantity) FROM {rollup.table} "
+           f"WHERE span = {HOUR} AND start >= {mark} AND start < {mark}{where} "
+           f"GROUP BY start{selected} HAVING sum(lines) > 0 ORDER BY start")
+    return [(int(row[0]), *row[1:-2], int(row[-2]), int(row[-1]))
+            for row in connection.exec_driver_sql(sql, (lo, hi) + agents)]
+
+
+def _rollup_for(dimensions: Sequence[str], agent_ids: Sequence[str] | None) -> Rollup:
+    """The smallest rollup that has these dimensions; an agent filter reads the one keyed by agent first."""
+    if agent_ids is None:
+        for rollup in (ACTIVITY, AGENT, MEMBER):
+            if set(dimensions) <= set(rollup.dimensions):
+                return rollup
+    return DETAIL
+
+
+def _keys(row: tuple, dimensions: Sequence[str]) -> tuple:
+    """Member keys back to None for visitors' traffic."""
+    return tuple(None if name == "member_id" and value == VISITORS_KEY else value
+                 for name, value in zip(dimensions, row))
+
+
+def sums_by(connection: Connection, dimensions: Sequence[str], buckets: Sequence[tuple[int, int]],
+            agent_ids: Sequence[str] | None = None) -> dict[tuple, Sums]:
+    """{(bucket index, *dimension values): sums} for each [lo, hi) bucket (visitors' member is None)."""
+    found = bucket_sums(connection, _rollup_for(dimensions, agent_ids), dimensions, buckets, agent_ids)
+    return {(key[0], *_keys(key[1:], dimensions)): sums for key, sums in found.items()}
+
+
+def hourly_by(connection: Connection, dimensions: Sequence[str], lo: int, hi: int,
+              agent_ids: Sequence[str] | None = None) -> list[tuple]:
+    """(hour, *dimension values, credits, quantity) per hour in [lo, hi), in hour order."""
+    rows = hourly_sums(connection, _rollup_for(dimensions, agent_ids), dimensions, lo, hi, agent_ids)
+    return [(row[0], *_keys(row[1:-2], dimensions), *row[-2:]) for row in rows]

@@ -1,0 +1,44 @@
+"""Start-up figures, each a fresh process timed from its spawn."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.standin import ROOT
+from bench.stats import Figure
+
+
+def _spawn_until(command: list[str], marker: str | None) -> float:
+    """Seconds from spawning `command` to `marker` on its output (or to its exit)."""
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": "/tmp",
+           "XDG_CONFIG_HOME": "/tmp/a2v2-bench-config", "XDG_DATA_HOME": "/tmp/a2v2-bench-data",
+           "XDG_STATE_HOME": "/tmp/a2v2-bench-state", "XDG_RUNTIME_DIR": "/tmp/a2v2-bench-runtime"}
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.strip() == marker:
+            break
+    seconds = time.perf_counter() - started  # at the marker, or at the end of the output
+    process.stdout.close()
+    process.wait(timeout=120)
+    return seconds
+
+
+def cold_start(cache: Path, folder: Path, runs: int) -> Figure:
+    figure = Figure("cold start to the window painted with the Usage panel", "s", target="≤ 1.5",
+                    note="process spawn to the first paint with the cache's figures")
+    for run in range(runs):
+        place = folder / f"cold-{run}"
+        place.mkdir(exist_ok=True)
+        figure.values.append(_spawn_until([sys.executable, "-m", "bench.coldstart", str(cache), str(place)], "painted"))
+    return figure
+
+
+def import_qt(runs: int) -> Figure:
+    figure = Figure('python -c "import PySide6.QtWidgets"', "s", note="the floor of any Qt start-up")
+    for _ in range(runs):
+        figure.values.append(_spawn_until([sys.executable, "-c", "import PySide6.QtWidgets"], None))
+    return figure

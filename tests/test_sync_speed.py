@@ -1,0 +1,74 @@
+"""The sync's fast paths give exactly what the careful ones give, and its progress says how long."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from a2v2_desktop.api import records as rec
+from a2v2_desktop.cache import writes
+from a2v2_desktop.domain.times import parse_rfc3339
+from a2v2_desktop.standin.generator import DemoOrg, OrgSpec
+from a2v2_desktop.sync.engine import SyncProgress, _FeedPace
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+
+
+def page(records: list[dict], has_more: bool = True) -> bytes:
+    return json.dumps({"data": records, "has_more": has_more, "next_after_seq": records[-1]["seq"]}).encode()
+
+
+@pytest.mark.parametrize("feed", rec.FEEDS)
+def test_a_page_read_in_one_pass_equals_the_record_by_record_reading(feed):
+    org = DemoOrg(OrgSpec(seed=3, agents=6, members=4, days=40), now=NOW)
+    body = page(list(org.feeds[feed])[:400])
+    assert rec.parse_feed_page(feed, body, 0) == rec._parse_page_slowly(feed, json.loads(body), 0)
+
+
+@pytest.mark.parametrize("text", [
+    "2026-10-01T10:07:59Z", "2026-10-01T10:00:00Z", "1969-12-31T23:59:59Z", "2026-10-01T10:07:59+05:30",
+    "2026-10-01 10:07:59Z", "2026-10-01T10:07:59.25Z", "2026-10-01T10:60:00Z", "2026-10-01T10:07:60Z",
+    "2026-13-01T10:07:59Z", "2026-10-01T24:07:59Z", "2026-10-01T1٠:07:59Z", "2026-10-01T10:07:59", "", "garbage",
+])
+def test_instants_are_exactly_parse_rfc3339s(text):
+    try:
+        expected = parse_rfc3339(text)
+    except ValueError as error:
+        with pytest.raises(ValueError, match=str(error).replace("(", r"\(").replace(")", r"\)")):
+            rec._instant(text)
+        return
+    assert rec._instant(text) == rec._instant(text) == expected
+
+
+def test_a_bad_record_is_named_the_same_way_on_the_fast_path():
+    good = {"seq": 7, "id": "u7", "hour": "2026-10-01T10:00:00Z", "agent_id": "a1", "member_id": None,
+            "activity": "message", "model": None, "pool": "plan", "quantity": 3, "credits": "2.5"}
+    bad = dict(good, seq=8, id="u8", hour="2026-10-01T10:61:00Z")
+    with pytest.raises(rec.InvalidRecordError) as caught:
+        rec.parse_feed_page("usage", page([good, bad]), 0)
+    assert str(caught.value).startswith("invalid record in feed usage seq 8: field 'hour': Value error, not an RFC 3339")
+    with pytest.raises(ValueError):  # unreadable JSON stays a plain ValueError: the client retries it
+        rec.parse_feed_page("usage", b'{"data": [', 0)
+
+
+def test_integers_the_cache_cannot_hold_are_refused_not_rounded():
+    with pytest.raises(OverflowError):
+        writes.batch(("id", "seq"), [("u1", 2**63)])
+    assert writes.batch(("id", "seq"), [("u1234567890123456789", 2**63 - 1)]).json == '[["u1234567890123456789",9223372036854775807]]'
+
+
+def test_time_left_follows_the_history_still_to_come_and_the_rate_limit(monkeypatch):
+    monkeypatch.setattr("a2v2_desktop.sync.engine.time.monotonic", lambda: 10.0)
+    pace = _FeedPace(now=1000, started=0.0)
+    pace.add(5000, (0, 250))  # a quarter of the history in 10 s: three quarters, 30 s, to go
+    assert pace.eta(page_size=5000, rate_limit=None) == pytest.approx(30)
+    assert pace.eta(page_size=5000, rate_limit=(1, 0)) == pytest.approx(180)  # 3 more pages at 1 a minute
+
+
+def test_progress_text_says_rate_and_time_left():
+    assert SyncProgress("usage", records_per_second=52_000.4, eta_seconds=150).speed_text() == \
+        "52,000 records/s · about 3 min left"
+    assert SyncProgress("subscriptions", records_per_second=10.0).speed_text() == "10 records/s · time left unknown"
+    assert SyncProgress("usage").speed_text() == ""
