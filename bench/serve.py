@@ -14,7 +14,7 @@ import argparse
 import sys
 from datetime import timedelta
 
-from a2v2_desktop.standin.server import StandinServer
+from a2v2_desktop.standin.server import UNLIMITED, Faults, StandinServer
 from bench.orgs import SPECS, generate
 
 
@@ -33,7 +33,7 @@ def main() -> int:
     parser.add_argument("--org", choices=sorted(SPECS), default="medium")
     args = parser.parse_args()
     org = generate(args.org)
-    server = StandinServer(org, port=0).start()
+    server = StandinServer(org, port=0, faults=Faults(rate_limits=UNLIMITED)).start()
     print(f"url {server.base_url}", flush=True)
     for line in sys.stdin:
         command, _, value = line.partition(" ")

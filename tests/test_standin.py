@@ -15,6 +15,7 @@ from a2v2_desktop.domain.credits import parse_credits
 from a2v2_desktop.domain.times import parse_rfc3339
 from a2v2_desktop.standin import (DEMO_API_KEY, DEMO_API_SECRET, FEEDS, DemoOrg, Faults, OrgSpec, StandinServer,
                                   current_records)
+from a2v2_desktop.standin.server import REAL_LIMITS
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 AUTH = {"X-API-Key": DEMO_API_KEY, "X-API-Secret": DEMO_API_SECRET}
@@ -126,7 +127,7 @@ def test_gzip_when_allowed(client):
 
 
 def test_real_rate_limits(org):
-    with faulty(org, real_rate_limits=True) as server, httpx.Client(headers=AUTH) as http:
+    with faulty(org, rate_limits=REAL_LIMITS) as server, httpx.Client(headers=AUTH) as http:
         answers = [http.get(server.base_url + "/organization") for _ in range(61)]
     assert all(answer.status_code == 200 for answer in answers[:60])
     assert answers[59].headers["X-RateLimit-Remaining"] == "0"

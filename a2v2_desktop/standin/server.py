@@ -31,6 +31,7 @@ PREFIX = "/v1/open"
 MAX_LIMIT, DEFAULT_LIMIT = 5000, 1000
 REAL_LIMITS = (60, 1000)  # per minute, per hour, as the platform documents
 GENEROUS_LIMITS = (1000, 10000)
+UNLIMITED = (10**9, 10**9)  # benchmarks: measure the serving, not the waiting
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Faults:
     invalid_json_from_request: int | None = None
     invalid_record_seq: int | None = None
     page_cap: int | None = None
-    real_rate_limits: bool = False
+    rate_limits: tuple[int, int] = GENEROUS_LIMITS  # per minute, per hour
 
 
 @dataclass
@@ -105,7 +106,7 @@ class StandinServer:
         self.request_count = 0
         self._lock = threading.Lock()
         self._rng = random.Random(faults.seed)
-        self._windows = _Windows(REAL_LIMITS if faults.real_rate_limits else GENEROUS_LIMITS)
+        self._windows = _Windows(faults.rate_limits)
         self._maintenance_until: float | None = None
         self._last_advance = time.monotonic()
         self._thread: threading.Thread | None = None
@@ -362,7 +363,7 @@ def serve_from_args(args: argparse.Namespace) -> int:
                     rate_duplicate=args.fault_duplicate, rate_expire=args.fault_expire, rate_cut=args.fault_cut,
                     slow_seconds=args.slow, rate_invalid_json=args.fault_invalid_json,
                     invalid_json_from_request=args.invalid_json_from, invalid_record_seq=args.invalid_record_seq,
-                    page_cap=args.page_cap, real_rate_limits=args.real_rate_limits)
+                    page_cap=args.page_cap, rate_limits=REAL_LIMITS if args.real_rate_limits else GENEROUS_LIMITS)
     server = StandinServer(org, host=args.host, port=args.port, faults=faults, verbose=args.verbose)
     print(f"A2V2 stand-in serving {server.base_url}  (key: {DEMO_API_KEY}, secret: {DEMO_API_SECRET})", flush=True)
     try:
