@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
+import time
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -17,24 +22,48 @@ from alembic.util import CommandError
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from a2v2_desktop.cache.models import Base
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_MAGIC = b"SQLite format 3\x00"
+COMPANIONS = ("-wal", "-shm", "-journal")  # the files SQLite keeps beside a database
+LOCK_WAIT_MS = 3000  # how long opening waits for another program's write to end before calling the cache locked
+
+
+class CacheProblem(Enum):
+    """What is wrong with a cache file: the window offers the ways forward that fit each."""
+
+    CORRUPT = "corrupt"  # not a database, truncated, malformed, or a database that is not ours
+    TOO_NEW = "too_new"  # written by a newer version of the app
+    LOCKED = "locked"  # another program holds its write lock
+    UNUSABLE = "unusable"  # anything else SQLite refused (permissions, I/O)
 
 
 class CacheError(Exception):
     """The cache cannot be used; the message says why and what to do."""
 
+    problem = CacheProblem.UNUSABLE
+
 
 class CacheTooNewError(CacheError):
-    pass
+    problem = CacheProblem.TOO_NEW
 
 
 class CacheCorruptError(CacheError):
-    pass
+    problem = CacheProblem.CORRUPT
+
+
+class CacheLockedError(CacheError):
+    problem = CacheProblem.LOCKED
+
+
+def _is_lock(error: DBAPIError) -> bool:
+    detail = str(error.orig).lower()
+    return "locked" in detail or "busy" in detail
 
 
 def describe_write_error(error: DBAPIError) -> str:
@@ -44,7 +73,7 @@ def describe_write_error(error: DBAPIError) -> str:
         return "The disk holding the cache is full. Free some space and sync again"
     if "readonly" in detail or "read-only" in detail:
         return "The cache is read-only. Check the permissions of its folder, or choose another cache location"
-    if "locked" in detail or "busy" in detail:
+    if _is_lock(error):
         return "The cache is locked by another program (is A2V2 Desktop syncing elsewhere?). Try again when it has finished"
     return f"Cannot write the cache ({error.orig})"
 
@@ -79,15 +108,32 @@ def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _check_sqlite_header(path: Path) -> None:
-    """Refuse a file that is not a SQLite database before SQLite touches it."""
+    """Refuse a file that is not a SQLite database, or is shorter than its header says, before SQLite
+    touches it (SQLite reads a cut-off file as zeros and may only fail deep inside a query)."""
     if not path.exists() or path.stat().st_size == 0:
         return
     with path.open("rb") as handle:
-        if handle.read(16) != SQLITE_MAGIC:
-            raise CacheCorruptError(
-                f"The cache file {path} is not a database (corrupt or truncated). "
-                "It was left untouched; move it away or choose another cache location."
-            )
+        header = handle.read(100)
+    if header[:16] != SQLITE_MAGIC or _cut_short(path, header):
+        raise CacheCorruptError(
+            f"The cache file {path} is not a database (corrupt or truncated). "
+            "It was left untouched; move it away or choose another cache location."
+        )
+
+
+def _cut_short(path: Path, header: bytes) -> bool:
+    """True when the file is smaller than the page count its header vouches for. Pages still in a
+    -wal file may not be in the main file yet, so a file with a non-empty WAL is not judged."""
+    if len(header) < 100:
+        return True
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return False
+    (page_size,) = struct.unpack(">H", header[16:18])
+    change_counter, pages = struct.unpack(">II", header[24:32])
+    (valid_for,) = struct.unpack(">I", header[92:96])
+    page_size = 65536 if page_size == 1 else page_size
+    return pages > 0 and valid_for == change_counter and path.stat().st_size < pages * page_size
 
 
 def create_cache_engine(url: str) -> Engine:
@@ -146,6 +192,8 @@ def check_compatible(engine: Engine) -> str | None:
     try:
         revision = current_revision(engine)
         has_tables = bool(inspect(engine).get_table_names())
+    except OperationalError as error:
+        raise _operational_error(engine, error) from None
     except DatabaseError as error:
         raise CacheCorruptError(f"The cache at {engine.url} cannot be read ({error.orig}). It was left untouched.") from None
     if revision is not None and not _known(ScriptDirectory(str(MIGRATIONS)), revision):
@@ -188,8 +236,133 @@ def open_cache(path_or_url: str | os.PathLike) -> tuple[Engine, sessionmaker[Ses
         migrate(engine, revision)
     except OperationalError as error:
         engine.dispose()
-        raise CacheError(f"The cache at {engine.url} cannot be opened: {error.orig}") from None
+        raise _operational_error(engine, error) from None
     except CacheError:
         engine.dispose()
         raise
     return engine, sessionmaker(engine, expire_on_commit=False)
+
+
+def _operational_error(engine: Engine, error: OperationalError) -> CacheError:
+    """A lock held by another program, or another refusal (permissions, I/O), as a CacheError."""
+    if _is_lock(error):
+        return CacheLockedError(f"The cache at {engine.url} is locked by another program (is A2V2 Desktop "
+                                "syncing it elsewhere?). It was left untouched.")
+    return CacheError(f"The cache at {engine.url} cannot be opened: {error.orig}")
+
+
+# -- a cache we cannot use: what it offers, read-only, back up and rebuild ----------------------------------
+
+
+def open_writable_cache(path_or_url: str | os.PathLike,
+                        wait_ms: int = LOCK_WAIT_MS) -> tuple[Engine, sessionmaker[Session]]:
+    """`open_cache`, then take and release the write lock (writing nothing), so a cache another program
+    holds is reported now, with its ways forward, rather than at the first sync. Raises CacheLockedError."""
+    engine, sessions = open_cache(path_or_url)
+    if engine.dialect.name != "sqlite":
+        return engine, sessions
+    try:
+        _take_write_lock(engine, wait_ms)
+    except OperationalError as error:
+        engine.dispose()
+        raise _operational_error(engine, error) from None
+    return engine, sessions
+
+
+def _take_write_lock(engine: Engine, wait_ms: int) -> None:
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("ROLLBACK")
+        finally:
+            connection.exec_driver_sql("PRAGMA busy_timeout=10000")
+
+
+@dataclass(frozen=True)
+class CacheDiagnosis:
+    """A refused cache, for the window: what is wrong, which file, and which ways forward it allows."""
+
+    problem: CacheProblem
+    file: Path | None
+    detail: str  # the refusal's own message
+    can_read_only: bool
+    can_rebuild: bool
+
+
+def diagnose(path_or_url: str | os.PathLike, error: CacheError) -> CacheDiagnosis:
+    """Read-only only where every table and column we read is there and readable now (a locked cache, or a
+    newer one that only added to ours); a rebuild only for a file that is damaged or too new, never for one
+    another program is using or that we could not open at all."""
+    path = cache_file(path_or_url)
+    read_only = error.problem in (CacheProblem.LOCKED, CacheProblem.TOO_NEW) and _readable(path)
+    rebuild = error.problem in (CacheProblem.CORRUPT, CacheProblem.TOO_NEW) and path is not None
+    return CacheDiagnosis(error.problem, path, str(error), read_only, rebuild)
+
+
+def _readable(path: Path | None) -> bool:
+    if path is None or not path.is_file():
+        return False
+    engine = read_only_engine(path)
+    try:
+        found = inspect(engine)
+        return all(set(table.columns.keys()) <= {column["name"] for column in found.get_columns(table.name)}
+                   for table in Base.metadata.sorted_tables)
+    except DatabaseError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def read_only_engine(path: Path) -> Engine:
+    """SQLite's read-only mode on the file (no migrations, no WAL switch), with `query_only` as a second
+    guard; `immutable` is not used because another program may be writing the file."""
+    url = URL.create("sqlite+pysqlite", database=f"file:{quote(str(path.resolve()))}",
+                     query={"mode": "ro", "uri": "true", "timeout": "5"})
+    engine = create_engine(url)
+    event.listen(engine, "connect", _query_only)
+    return engine
+
+
+def _query_only(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def open_cache_read_only(path_or_url: str | os.PathLike) -> tuple[Engine, sessionmaker[Session]]:
+    """Open an existing cache file only to read it; raises CacheError when even that is impossible."""
+    path = cache_file(path_or_url)
+    if not _readable(path):
+        raise CacheError(f"The cache at {path_or_url} cannot be read, even read-only.")
+    engine = read_only_engine(path)
+    return engine, sessionmaker(engine, expire_on_commit=False)
+
+
+def back_up_and_rebuild(path_or_url: str | os.PathLike) -> Path:
+    """Move a cache we cannot use (and its -wal/-shm) aside to a new timestamped name beside it, never
+    deleting or overwriting anything, and create a fresh cache in its place; returns the backup's path."""
+    path = cache_file(path_or_url)
+    if path is None:
+        raise CacheError(f"The cache at {path_or_url} is not a file, so it cannot be backed up.")
+    backup = _free_backup_name(path, time.strftime("%Y%m%d-%H%M%S"))
+    try:
+        for suffix in ("", *COMPANIONS):
+            source = path.with_name(path.name + suffix)
+            if source.exists():
+                os.rename(source, backup.with_name(backup.name + suffix))
+    except OSError as error:
+        raise CacheError(f"The cache {path} could not be moved aside ({error.strerror}); nothing was deleted.") from None
+    engine, _sessions = open_cache(path)
+    engine.dispose()
+    return backup
+
+
+def _free_backup_name(path: Path, stamp: str) -> Path:
+    """`<name>.broken-<stamp>`, or with `-2`, `-3`… when that (or one of its companions) exists."""
+    number = 1
+    while True:
+        candidate = path.with_name(f"{path.name}.broken-{stamp}" + (f"-{number}" if number > 1 else ""))
+        if not any(candidate.with_name(candidate.name + suffix).exists() for suffix in ("", *COMPANIONS)):
+            return candidate
+        number += 1
