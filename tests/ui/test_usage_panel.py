@@ -161,6 +161,22 @@ def test_sorting_is_by_exact_values(panel, settle):
     assert credits == sorted(credits)
 
 
+def test_sorting_by_change_puts_new_spend_above_every_percentage(panel, settle):
+    choose(panel, settle, preset=ranges.LAST_7_DAYS)
+    rows = panel.view.agents
+    view, proxy = panel.agents_table.view, panel.agents_table.proxy
+    view.sortByColumn(4, Qt.DescendingOrder)
+    shown = [proxy.index(r, 4).data(Qt.DisplayRole) for r in range(proxy.rowCount())]
+    changes = [text.change(row.credits, row.previous_credits) for row in rows if row.previous_credits > 0]
+    assert shown[:sum(1 for row in rows if row.credits and not row.previous_credits)] == \
+        ["new"] * sum(1 for row in rows if row.credits and not row.previous_credits)
+    percentages = [value for value in shown if value not in ("new", "—")]
+    assert len(percentages) == len(changes)
+    assert percentages == [text.change_text(row.credits, row.previous_credits) for row in
+                           sorted((row for row in rows if row.previous_credits > 0),
+                                  key=lambda row: text.change(row.credits, row.previous_credits), reverse=True)]
+
+
 def test_deleted_agent_is_marked_and_an_agent_without_usage_says_so(panel, settle):
     choose(panel, settle, preset=ranges.TODAY)
     legacy = next(c for c in panel.view.agent_choices if c.deleted)

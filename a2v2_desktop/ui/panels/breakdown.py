@@ -103,7 +103,9 @@ class BreakdownModel(QAbstractTableModel):
         """Exact values to sort on; a change from nothing sorts above any percentage."""
         if column == CHANGE:
             change = text.change(row.credits, row.previous_credits)
-            return float(change) if change is not None else float("inf") if row.credits else float("-inf")
+            if change is None:
+                return (1, 0) if row.credits else (-1, 0)
+            return (0, change)
         return (row.name.casefold(), row.credits, row.credits, row.quantity, None, sum(row.trend))[column]
 
 
