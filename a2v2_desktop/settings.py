@@ -51,7 +51,6 @@ class Settings:
     sync_interval_minutes: int = 30  # 0 turns automatic sync off
     report_timezone: str = ""  # empty: the organization's own
     week_start: int = 1  # ISO weekday: 1 = Monday
-    low_balance_credits: int = 500  # whole credits; the Billing panel warns below this
     tray_icon: bool = False  # an icon in the system tray, where the desktop has one
     keep_running_in_tray: bool = False  # closing the window leaves the app syncing in the tray
     organizations: tuple[Organization, ...] = ()  # `api_url`/`cache` above stay the default profile's

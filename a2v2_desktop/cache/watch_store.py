@@ -85,6 +85,12 @@ def save_rule_setting(connection: Connection, setting: RuleSetting) -> None:
             [{"rule": setting.rule, "enabled": setting.enabled, "threshold": setting.threshold}], "rule")
 
 
+def save_rule_threshold(connection: Connection, rule: str, threshold: int) -> None:
+    """Change a rule's threshold and keep whether it is on (a rule never saved is on)."""
+    saved = rule_settings(connection).get(rule)
+    save_rule_setting(connection, RuleSetting(rule, saved.enabled if saved else True, threshold))
+
+
 # ---- fired alerts ------------------------------------------------------------------------------
 
 _ALERT_COLUMNS = (AlertRow.key, AlertRow.rule, AlertRow.title, AlertRow.detail, AlertRow.panel, AlertRow.fired_at,

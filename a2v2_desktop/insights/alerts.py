@@ -78,6 +78,11 @@ def effective_settings(saved: dict[str, RuleSetting]) -> dict[str, RuleSetting]:
     return {spec.rule: saved.get(spec.rule, RuleSetting(spec.rule, True, spec.default_threshold)) for spec in RULES}
 
 
+def low_balance_threshold(connection: Connection) -> int:
+    """The low-balance rule's threshold, the one figure the Billing panel warns at too (per organization)."""
+    return effective_settings(watch_store.rule_settings(connection))[LOW_BALANCE].threshold or 0
+
+
 # ---- the facts ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

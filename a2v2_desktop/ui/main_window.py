@@ -7,7 +7,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QStackedWidget, QToolBar, QWidget
 
 from a2v2_desktop.cache import queries
-from a2v2_desktop.domain.credits import SCALE
 from a2v2_desktop.ui.icons import app_icon, icon
 from a2v2_desktop.ui.notifier import Notifier
 from a2v2_desktop.ui.organizations import install_organization_actions
@@ -41,13 +40,10 @@ class MainWindow(QMainWindow):
         self.welcome = WelcomePage()
         self.sidebar = Sidebar(theme.colors)
         self.usage = UsagePanel(services, theme)
-        self.billing = BillingPanel(services, theme,
-                                    low_balance_threshold=services.settings.low_balance_credits * SCALE)
-        self.billing.lowBalanceThresholdChanged.connect(
-            lambda units: services.update_settings(low_balance_credits=units // SCALE))
-        self.analytics = AnalyticsPanel(services, theme)
         self.notifier = Notifier(self)
         self.watcher = AlertWatcher(services, self.notifier, self)
+        self.billing = BillingPanel(services, theme, self.watcher)
+        self.analytics = AnalyticsPanel(services, theme)
         self.alerts = AlertsPanel(services, self.watcher)
         self.alerts.openPanel.connect(lambda name: self.show_panel(PANEL_INDEX[name]))
         self.tray = TrayController(services, self, self.notifier, self.watcher, lambda: self.show_panel(ALERTS))

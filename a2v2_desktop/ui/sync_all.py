@@ -2,30 +2,38 @@
 
 The organization on screen syncs through the Services' SyncController, so its panels refresh
 as usual; the others sync in the background into their own caches, each with its own
-profile's key and secret, and only say that they finished.
+profile's key and secret. Each background sync, succeeded or failed, is followed on its thread
+by the same alert check as the shown organization's, so no organization runs away unwatched.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from a2v2_desktop.cache.db import open_cache
+from a2v2_desktop.insights.watch import watch
 from a2v2_desktop.ui.workers import SyncFailure, SyncSource, SyncWorker, describe_failure
 
 if TYPE_CHECKING:
     from a2v2_desktop.ui.services import Services
 
+log = logging.getLogger(__name__)
 NO_CREDENTIALS = SyncFailure("auth", "No API key and secret are stored for this organization on this computer.")
 
 
 class OrgSyncWorker(SyncWorker):
-    """A SyncWorker that opens (and afterwards closes) another organization's cache on its own thread."""
+    """A SyncWorker that opens another organization's cache on its own thread, checks its alert rules
+    after the sync and closes it; `checked` comes before `finished`."""
 
-    def __init__(self, source: SyncSource, location: str, parent: QObject | None = None):
+    checked = Signal(object)  # insights.watch.Watched
+
+    def __init__(self, source: SyncSource, location: str, clock: Callable[[], float], parent: QObject | None = None):
         super().__init__(source, None, parent)
-        self.location = location
+        self.location, self.clock = location, clock
 
     def run(self) -> None:
         try:
@@ -35,8 +43,16 @@ class OrgSyncWorker(SyncWorker):
             return
         try:
             super().run()
+            if not self.cancel_event.is_set():
+                self._check()
         finally:
             self.engine.dispose()
+
+    def _check(self) -> None:
+        try:
+            self.checked.emit(watch(self.engine, int(self.clock())))
+        except Exception as error:  # the sync's outcome still counts; the next sync checks again
+            log.warning("checking the alert rules of %s failed: %s", self.location, error)
 
 
 class SyncAll(QObject):
@@ -44,6 +60,7 @@ class SyncAll(QObject):
 
     started = Signal()
     organizationSynced = Signal(str, object)  # profile, SyncResult or SyncFailure (None: cancelled)
+    organizationChecked = Signal(str, object)  # profile, Watched: a background organization's alert check
     finished = Signal()
 
     def __init__(self, services: Services):
@@ -106,13 +123,21 @@ class SyncAll(QObject):
         self._end()
 
     def _start_worker(self, profile: str, source: SyncSource, location: str) -> None:
-        worker = OrgSyncWorker(source, location, self)
-        worker.succeeded.connect(lambda result: self.organizationSynced.emit(profile, result))
-        worker.failed.connect(lambda failure: self.organizationSynced.emit(profile, failure))
-        worker.cancelled.connect(lambda: self.organizationSynced.emit(profile, None))
-        worker.finished.connect(lambda: self._worker_ended(worker, then_next=True))
+        """The outcome is announced when the thread ends, after the alert check, so whoever reads the
+        cache on `organizationSynced` (the overview) sees the alerts too."""
+        worker = OrgSyncWorker(source, location, self.services.clock, self)
+        outcome: list = []
+        worker.succeeded.connect(outcome.append)
+        worker.failed.connect(outcome.append)
+        worker.cancelled.connect(lambda: outcome.append(None))
+        worker.checked.connect(lambda watched: self.organizationChecked.emit(profile, watched))
+        worker.finished.connect(lambda: self._announce(worker, profile, outcome))
         self.worker = worker
         worker.start()
+
+    def _announce(self, worker: OrgSyncWorker, profile: str, outcome: list) -> None:
+        self.organizationSynced.emit(profile, outcome[0] if outcome else None)
+        self._worker_ended(worker, then_next=True)
 
     def _worker_ended(self, worker: OrgSyncWorker, then_next: bool = False) -> None:
         if self.worker is worker:

@@ -1,5 +1,6 @@
 """The optional tray icon: balance and days of runway in its tooltip, the last sync, Sync now, the
-latest alerts; and, if the user chose so, closing the window leaves the app syncing in the tray."""
+latest alerts (of the organization on screen, and those other organizations' background syncs fired
+while the app runs); and, if the user chose so, closing the window leaves the app syncing in the tray."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from a2v2_desktop.cache.watch_store import Alert
 from a2v2_desktop.insights import billing
 from a2v2_desktop.insights.alerts import runway_days
 from a2v2_desktop.insights.text import credits_text, synced_text
+from a2v2_desktop.insights.watch import titled
 from a2v2_desktop.settings import Settings
 from a2v2_desktop.ui.icons import app_icon
 from a2v2_desktop.ui.notifier import Notifier
-from a2v2_desktop.ui.services import Services
-from a2v2_desktop.ui.watcher import AlertWatcher
+from a2v2_desktop.ui.services import ACCOUNT, Services
+from a2v2_desktop.ui.watcher import AlertWatcher, OrgAlerts
 from a2v2_desktop.ui.widgets import elide, plain_tooltip
 
 LATEST = 5
@@ -42,6 +44,24 @@ class TrayStatus:
             lines.append(f"Balance {credits_text(self.balance)} credits{runway}")
         lines.append(synced_text(self.last_sync, now))
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class TrayAlert:
+    """One line of "Latest alerts": `profile` is the organization to show first, None for the one on screen."""
+
+    text: str
+    fired_at: int
+    profile: str | None = None
+
+
+def latest_alerts(shown: tuple[Alert, ...], others: list[OrgAlerts], shown_profile: str | None) -> list[TrayAlert]:
+    """The newest alerts of every organization; another organization's carry its name. Those of the
+    organization now on screen come from its cache, not from when it synced in the background."""
+    found = [TrayAlert(alert.title, alert.fired_at) for alert in shown]
+    found += [TrayAlert(titled(alert.title, group.organization), alert.fired_at, group.profile)
+              for group in others if group.profile != shown_profile for alert in group.alerts]
+    return sorted(found, key=lambda entry: entry.fired_at, reverse=True)[:LATEST]
 
 
 def read_tray_status(connection: Connection, now: int) -> TrayStatus:
@@ -66,11 +86,14 @@ class TrayController(QObject):
         self.icon: QSystemTrayIcon | None = None
         self.quitting = False
         self.status: TrayStatus | None = None
+        self.others: list[OrgAlerts] = []  # fired in background syncs since the app started
+        self.latest: list[TrayAlert] = []
         window.installEventFilter(self)
         services.settingsChanged.connect(self.apply)
         services.sync.succeeded.connect(lambda _result: self.refresh())
         services.cacheReplaced.connect(self.refresh)
         watcher.alertsChanged.connect(lambda _fired: self.refresh())
+        watcher.otherAlerts.connect(self._other_alerts)
         self.apply(services.settings)
 
     @property
@@ -114,23 +137,35 @@ class TrayController(QObject):
             now = int(self.services.clock())
             self.services.query(read_tray_status, now, on_done=self._show)
 
+    def _other_alerts(self, fired: OrgAlerts) -> None:
+        self.others = [*self.others, fired][-LATEST:]
+        if self.status is not None:
+            self._show(self.status)
+
     def _show(self, status: TrayStatus) -> None:
         self.status = status
         if self.icon is None:
             return
         self.icon.setToolTip(plain_tooltip(status.tooltip(int(self.services.clock()))))
+        services = self.services
+        shown = services.settings.active_organization if services.mode == ACCOUNT else None
+        self.latest = latest_alerts(status.latest, self.others, shown)
         self.alerts_menu.clear()
-        for alert in status.latest:
+        for entry in self.latest:
             # menu items are plain text; "&" would mark a shortcut key
-            self._add(self.alerts_menu, elide(alert.title, 70).replace("&", "&&"), self.show_alerts)
-        self.alerts_menu.setEnabled(bool(status.latest))
+            self._add(self.alerts_menu, elide(entry.text, 70).replace("&", "&&"),
+                      lambda profile=entry.profile: self.show_alerts(profile))
+        self.alerts_menu.setEnabled(bool(self.latest))
 
     def show_window(self) -> None:
         self.window.showNormal()
         self.window.raise_()
         self.window.activateWindow()
 
-    def show_alerts(self) -> None:
+    def show_alerts(self, profile: str | None = None) -> None:
+        """The Alerts panel, of the alert's organization (switched to first when it is another one)."""
+        if profile is not None and self.services.settings.organization(profile) is not None:
+            self.services.use_organization(profile)
         self.show_window()
         self.open_alerts()
 

@@ -8,12 +8,14 @@ import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import update
 
-from a2v2_desktop.cache import billing_queries, writes
+from a2v2_desktop.cache import billing_queries, watch_store, writes
+from a2v2_desktop.cache.watch_store import RuleSetting
 from a2v2_desktop.cache.models import BillingSnapshot, CreditTransactionRow, Organization
 from a2v2_desktop.domain.credits import SCALE
 from a2v2_desktop.domain.times import zone
-from a2v2_desktop.insights import billing, forecast as fc
+from a2v2_desktop.insights import alerts, billing, forecast as fc
 from a2v2_desktop.insights.text import credits_text
+from a2v2_desktop.settings import load_settings, save_settings
 from a2v2_desktop.ui.charts.balance_chart import wall_x
 from a2v2_desktop.ui.panels.billing import EMPTY, MESSAGE, NEXT, TOPUP, USED, BillingPanel
 from a2v2_desktop.ui.widgets import plain_tooltip
@@ -27,7 +29,7 @@ def open_panel(qtbot, make_app, account_settings, settle):
 
     def make(**changes) -> BillingPanel:
         services, window = make_app(account_settings(**changes))
-        panel = BillingPanel(services, window.theme)
+        panel = BillingPanel(services, window.theme, window.watcher)
         qtbot.addWidget(panel)
         panel.resize(1100, 700)
         panel.refresh()
@@ -129,13 +131,54 @@ def test_only_the_last_question_is_answered(panel, settle):
     assert panel.view.request.window_days == 10 and not panel.loading
 
 
-def test_low_balance_threshold_warns_and_is_reported(panel, qtbot, settle):
-    with qtbot.waitSignal(panel.lowBalanceThresholdChanged) as changed:
+def low_balance_rule(panel) -> RuleSetting:
+    return read(panel, watch_store.rule_settings)[alerts.LOW_BALANCE]
+
+
+def test_low_balance_threshold_warns_and_is_the_alert_rules(panel, qtbot, settle):
+    assert panel.low_balance.value() == billing.DEFAULT_LOW_BALANCE // SCALE
+    with qtbot.waitSignal(panel.watcher.settingsSaved):
         panel.low_balance.setValue(1000)
     settle(panel.services)
-    assert changed.args == [1000 * SCALE]
+    assert low_balance_rule(panel) == RuleSetting(alerts.LOW_BALANCE, True, 1000 * SCALE)
     assert [w.kind for w in panel.view.warnings] == [billing.LOW_BALANCE, billing.CAP]
     assert "below your alert at 1,000 credits" in panel.view.warnings[0].text
+
+
+def test_the_rules_editor_and_the_billing_panel_share_one_threshold(make_app, account_settings, cache_copy, qtbot,
+                                                                    settle):
+    services, window = make_app(account_settings())
+    settle(services)
+    row = next(row for row in window.alerts.editor.rows if row.spec.rule == alerts.LOW_BALANCE)
+    window.alerts.editor.reload()
+    settle(services)
+    assert row.threshold.value() == window.billing.low_balance.value() == billing.DEFAULT_LOW_BALANCE // SCALE
+    row.enabled.setChecked(False)  # off in the editor: the Billing panel keeps it off
+    settle(services)
+    with qtbot.waitSignal(window.watcher.settingsSaved):
+        row.threshold.setValue(2_000_000)
+    settle(services)
+    assert window.billing.low_balance.value() == 2_000_000
+    assert window.billing.view.request.low_balance == 2_000_000 * SCALE
+    assert "below your alert at 2,000,000 credits" in window.billing.view.warnings[0].text
+    with qtbot.waitSignal(window.watcher.settingsSaved):
+        window.billing.low_balance.setValue(300)
+    settle(services)
+    window.alerts.editor.reload()
+    settle(services)
+    assert row.threshold.value() == 300 and not row.enabled.isChecked()
+    with services.engine.connect() as connection:
+        assert watch_store.rule_settings(connection)[alerts.LOW_BALANCE] == RuleSetting(alerts.LOW_BALANCE, False,
+                                                                                       300 * SCALE)
+
+
+def test_old_settings_with_a_low_balance_field_still_load(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text('{"low_balance_credits": 1234, "sync_interval_minutes": 5}')
+    settings = load_settings(path)
+    assert settings.sync_interval_minutes == 5 and not hasattr(settings, "low_balance_credits")
+    save_settings(settings, path)
+    assert "low_balance" not in path.read_text()
 
 
 def test_hostile_text_stays_plain(panel, settle):

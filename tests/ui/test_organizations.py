@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from a2v2_desktop.api.client import Credentials
-from a2v2_desktop.cache import queries
+from a2v2_desktop.cache import queries, watch_store
 from a2v2_desktop.cache.db import open_cache
 from a2v2_desktop.cache.org_overview_queries import read_org_figures
 from a2v2_desktop.domain.times import zone
@@ -71,6 +71,90 @@ def two_orgs(make_app, account_settings, two_servers, qtbot, settle):
     qtbot.waitUntil(lambda: services.settings.organization(B_PROFILE).name == "Blue Harbor Media", timeout=10_000)
     settle(services)
     return services, window, keychain
+
+
+B_NAME = "Blue Harbor Media"
+
+
+@pytest.fixture
+def b_in_background(make_app, account_settings, two_servers, qtbot, settle, now):
+    """A shown and synced; B connected (its own key and secret) but never shown, with an organization
+    budget of 1 credit waiting in its cache. The clock moves on by a minute before each sync all."""
+    a, b = two_servers
+    keychain = FakeKeychain()
+    keychain.save_credentials(Credentials(A_KEY, A_SECRET))
+    clock = [now.timestamp()]
+    services, window = make_app(account_settings(api_url=a.base_url), keychain_backend=keychain,
+                                clock=lambda: clock[0])
+    with qtbot.waitSignal(services.sync.succeeded, timeout=30_000):
+        services.sync.start()
+    settle(services)
+    services.credentials.save(Credentials(B_KEY, B_SECRET), profile=B_PROFILE)
+    services.save_organization(Organization(B_PROFILE, "B (until synced)", b.base_url))
+    write_cache(services.organization_cache(services.settings.organization(B_PROFILE)),
+                lambda connection: watch_store.save_budget(connection, watch_store.ORG_BUDGET, 10_000))
+    notified = []
+    window.notifier.notified.connect(lambda title, message: notified.append(title))
+
+    def sync_all() -> list[str]:
+        """Sync every organization; the notification titles it brought."""
+        clock[0] += 60
+        before = len(notified)
+        with qtbot.waitSignal(services.sync_all.finished, timeout=60_000):
+            assert services.sync_all.start()
+        settle(services)
+        return notified[before:]
+
+    return services, window, sync_all
+
+
+def write_cache(location, change) -> None:
+    engine, _ = open_cache(location)
+    try:
+        with engine.begin() as connection:
+            change(connection)
+    finally:
+        engine.dispose()
+
+
+def b_alerts(tmp_path) -> list:
+    engine, _ = open_cache(tmp_path / "orgs" / B_PROFILE / "cache.sqlite")
+    try:
+        with engine.connect() as connection:
+            return watch_store.recent_alerts(connection)
+    finally:
+        engine.dispose()
+
+
+def test_a_background_organizations_alerts_fire_once_with_its_name(b_in_background, qtbot, settle, tmp_path):
+    services, window, sync_all = b_in_background
+    titles = sync_all()
+    fired = b_alerts(tmp_path)
+    assert f"{B_NAME}: Budget 100% reached: the organization" in titles
+    assert sorted(titles) == sorted(f"{B_NAME}: {alert.title}" for alert in fired)  # A's fired when it was shown
+    assert read_org_figures(str(tmp_path / "orgs" / B_PROFILE / "cache.sqlite")).open_alerts == len(fired)
+    panel = window.organizations.show_overview().panel
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 2 and panel.table.item(1, 3) is not None, timeout=10_000)
+    assert panel.table.item(1, 0).text() == B_NAME and panel.table.item(1, 3).text() == f"{len(fired):,}"
+
+    window.tray.available = lambda: True
+    services.update_settings(tray_icon=True)
+    settle(services)
+    menu = [action.text() for action in window.tray.alerts_menu.actions()]
+    assert menu[0].startswith(f"{B_NAME}: ") and f"{B_NAME}: Budget 100% reached: the organization" in menu
+
+    assert sync_all() == []  # the conditions still hold: nothing fires twice
+    assert len(b_alerts(tmp_path)) == len(fired)
+    assert services.settings.active_organization == DEFAULT_PROFILE and services.mode == ACCOUNT
+
+
+def test_a_background_organization_whose_sync_keeps_failing_is_named(b_in_background, tmp_path):
+    services, _window, sync_all = b_in_background
+    services.credentials.save(Credentials(B_KEY, "a wrong secret"), profile=B_PROFILE)
+    assert [sync_all(), sync_all()] == [[], []]
+    assert sync_all() == ["B (until synced): Sync keeps failing"]  # never synced: the name it was given
+    assert sync_all() == []
+    assert [alert.rule for alert in b_alerts(tmp_path)] == ["sync_failing"]
 
 
 def shown_spend(window, services) -> tuple[str, int]:

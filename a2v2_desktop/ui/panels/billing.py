@@ -4,11 +4,15 @@ history with its forecast, and warnings that stay visible while they hold.
 Everything comes from `insights.billing` run on the task pool: one full read of the
 cache per refresh, and only the cheap forecast again when the window or the alert
 threshold changes. A result for a question the user has already replaced is dropped.
+The low-balance threshold is the low-balance alert rule's, per organization: read with the
+view, written through the AlertWatcher, and followed when the rules editor changes it.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from dataclasses import replace
+
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -23,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from a2v2_desktop.domain.credits import SCALE
 from a2v2_desktop.domain.times import zone
+from a2v2_desktop.insights.alerts import LOW_BALANCE as LOW_BALANCE_RULE
+from a2v2_desktop.insights.alerts import low_balance_threshold
 from a2v2_desktop.insights import forecast as fc
 from a2v2_desktop.insights.billing import (
     DEFAULT_LOW_BALANCE,
@@ -38,6 +44,7 @@ from a2v2_desktop.ui.charts.balance_chart import BalanceChart
 from a2v2_desktop.ui.icons import icon
 from a2v2_desktop.ui.services import Services
 from a2v2_desktop.ui.theme import Theme
+from a2v2_desktop.ui.watcher import AlertWatcher
 from a2v2_desktop.ui.widgets import Card, elide, plain_label, section
 
 MESSAGE, TOPUP, USED, NEXT = "Message Credits", "Top-up Credits", "Credits Used", "Next Billing Date"
@@ -61,17 +68,19 @@ class AllowanceCard(Card):
         self.bar.setValue(max(0, min(1000, part * 1000 // whole)) if whole > 0 else 0)
 
 
-class BillingPanel(QWidget):
-    lowBalanceThresholdChanged = Signal(object)  # credits in ten-thousandths, for the lead's settings
+def read_billing_at_rule(connection, request: BillingRequest) -> BillingView:
+    """The view, warning at the low-balance alert rule's threshold."""
+    return read_billing_view(connection, replace(request, low_balance=low_balance_threshold(connection)))
 
-    def __init__(self, services: Services, theme: Theme, low_balance_threshold: int = DEFAULT_LOW_BALANCE,
-                 parent: QWidget | None = None):
+
+class BillingPanel(QWidget):
+    def __init__(self, services: Services, theme: Theme, watcher: AlertWatcher, parent: QWidget | None = None):
         super().__init__(parent)
-        self.services, self.theme = services, theme
+        self.services, self.theme, self.watcher = services, theme, watcher
         self.view: BillingView | None = None
         self.ticket = 0  # the question whose answer is still wanted
         self.loading = False
-        self._build(low_balance_threshold)
+        self._build(DEFAULT_LOW_BALANCE)
         self._connect()
 
     # -- building ---------------------------------------------------------------------------------
@@ -211,6 +220,7 @@ class BillingPanel(QWidget):
         self.services.cacheReplaced.connect(self.refresh)
         self.services.sync.succeeded.connect(lambda _result: self.refresh())
         self.services.settingsChanged.connect(lambda _settings: self._controls_changed())
+        self.watcher.settingsSaved.connect(self._follow_rule)
 
     # -- asking -----------------------------------------------------------------------------------
 
@@ -223,7 +233,7 @@ class BillingPanel(QWidget):
         """Read everything again; any answer still on its way is no longer wanted."""
         self.ticket += 1
         ticket = self.ticket
-        asked = self.services.query(read_billing_view, self.request(),
+        asked = self.services.query(read_billing_at_rule, self.request(),
                                     on_done=lambda view: self._answered(ticket, view),
                                     on_error=lambda error: self._failed(ticket, error))
         self.loading = asked is not None
@@ -243,14 +253,30 @@ class BillingPanel(QWidget):
                                     lambda error: self._failed(ticket, error))
 
     def _threshold_changed(self, credits: int) -> None:
-        self.lowBalanceThresholdChanged.emit(credits * SCALE)
+        self.watcher.save_threshold(LOW_BALANCE_RULE, credits * SCALE)
         self._controls_changed()
+
+    def _follow_rule(self) -> None:
+        """A rule or budget was saved: take the low-balance rule's threshold if it changed."""
+        self.services.query(low_balance_threshold, on_done=self._show_threshold)
+
+    def _show_threshold(self, threshold: int) -> None:
+        if threshold // SCALE != self.low_balance.value():
+            self._set_threshold(threshold)
+            self._controls_changed()
+
+    def _set_threshold(self, threshold: int) -> None:
+        """Show the rule's threshold without taking it for the user's change."""
+        self.low_balance.blockSignals(True)
+        self.low_balance.setValue(threshold // SCALE)
+        self.low_balance.blockSignals(False)
 
     def _answered(self, ticket: int, view: BillingView) -> None:
         if ticket != self.ticket:
             return  # the user has asked something newer
         self.loading = False
         self.view = view
+        self._set_threshold(view.request.low_balance)
         self._show(view)
 
     def _failed(self, ticket: int, error: Exception) -> None:
