@@ -34,6 +34,23 @@ class Resolved:
     cache: str
 
 
+@dataclass(frozen=True)
+class Target:
+    """One organization to sync: its keychain profile, the name we know it by, its URL and its cache."""
+
+    profile: str
+    name: str  # untrusted text; empty when none is known yet
+    api_url: str
+    cache: str
+
+
+@dataclass(frozen=True)
+class Synced:
+    result: object  # SyncResult
+    statements: list  # reports.statements.Statement, saved for billing periods this sync saw close
+    organization: str  # its name in the cache (untrusted text), else the name we knew it by
+
+
 def _common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS so an option given before the subcommand is not reset by the subparser's default.
@@ -63,8 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
                              "(0 when all worked); checks an installed bundle")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    sync = commands.add_parser("sync", parents=[common], help="pull everything new into the cache")
+    sync = commands.add_parser("sync", parents=[common], help="pull everything new into the cache, then check "
+                               "the alert rules (new alerts are printed, one line each)")
     sync.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    which = sync.add_mutually_exclusive_group()
+    which.add_argument("--org", metavar="PROFILE_OR_NAME",
+                       help="sync this organization connected in the app (its keychain profile or its name) "
+                            "instead of the default one")
+    which.add_argument("--all", action="store_true",
+                       help="sync every organization connected in the app, one after another, each with its own "
+                            "key, secret and cache; one line each, exit 1 if any failed")
 
     report = commands.add_parser("report", parents=[common], help="spend summary from the cache (works offline)")
     report.add_argument("--from", dest="first", type=_iso_date, required=True, metavar="YYYY-MM-DD")
@@ -95,23 +120,63 @@ def resolve(args: argparse.Namespace) -> Resolved:
     return Resolved(api_url=api_url, cache=cache)
 
 
-def _credentials():
+def _credentials(profile: str):
+    """The environment's (default profile only, as in the window), else the profile's keychain entry:
+    one organization's secret is never used for another."""
     from a2v2_desktop import keychain
-
     from a2v2_desktop.logs import REDACTOR
+    from a2v2_desktop.settings import DEFAULT_PROFILE
 
-    credentials = keychain.credentials_from_env()
+    credentials = keychain.credentials_from_env() if profile == DEFAULT_PROFILE else None
     if credentials is None:
         try:
-            credentials = keychain.load_credentials()
+            credentials = keychain.load_credentials(profile)
         except keychain.KeychainUnavailable:
             credentials = None
-    if credentials is None:
+    if credentials is None and profile == DEFAULT_PROFILE:
         raise CliError(
             "no API key: set A2V2_API_KEY and A2V2_API_SECRET, or connect your organization in the app"
         )
+    if credentials is None:
+        raise CliError("no API key and secret are stored for this organization on this computer: "
+                       "connect it again in the app")
     REDACTOR.add(credentials.api_secret)
     return credentials
+
+
+def sync_targets(args: argparse.Namespace) -> list[Target]:
+    """The default organization (flags, environment, saved settings), or --org's, or every one (--all).
+
+    As in the window, --api-url, --cache and their variables stand for the default profile's."""
+    from a2v2_desktop.settings import DEFAULT_PROFILE, load_settings
+
+    default = resolve(args)
+    if not (args.all or args.org):
+        return [Target(DEFAULT_PROFILE, "", default.api_url, default.cache)]
+    targets = [Target(org.profile, org.name, default.api_url, default.cache) if org.profile == DEFAULT_PROFILE
+               else Target(org.profile, org.name, org.api_url, org.cache_location())
+               for org in load_settings().organizations]
+    if not targets:
+        raise CliError("no organization is connected: connect one in the app, or run `a2v2-desktop sync` "
+                       "with A2V2_API_KEY and A2V2_API_SECRET")
+    return targets if args.all else [_chosen(targets, args.org)]
+
+
+def _chosen(targets: list[Target], wanted: str) -> Target:
+    """By keychain profile, else by name (case aside); a name two organizations share is refused."""
+    found = ([t for t in targets if t.profile == wanted]
+             or [t for t in targets if t.name.casefold() == wanted.casefold()])
+    if len(found) == 1:
+        return found[0]
+    known = ", ".join(f"{t.profile} ({_terminal_text(t.name)})" if t.name else t.profile for t in targets)
+    if found:
+        raise CliError(f"several organizations are called {_terminal_text(wanted)!r}: pass its profile ({known})")
+    raise CliError(f"no connected organization is called {_terminal_text(wanted)!r}; connected: {known}")
+
+
+def _terminal_text(text: str) -> str:
+    """Untrusted text (names, alert figures) printed as it is, minus control characters a terminal obeys."""
+    return "".join(character if character.isprintable() else " " for character in text)
 
 
 class ProgressPrinter:
@@ -155,29 +220,79 @@ class ProgressPrinter:
 
 
 def command_sync(args: argparse.Namespace) -> int:
+    """One organization (failures raise, as ever), or several: one line each, exit 1 if any failed."""
+    targets = sync_targets(args)
+    if not (args.all or args.org):
+        synced = sync_one(targets[0], args)
+        if not args.quiet:
+            print(f"synced {_records_text(synced)}", file=sys.stderr)
+            _print_statements(synced.statements)
+        return 0
+    failed = 0
+    for target in targets:
+        try:
+            synced = sync_one(target, args)
+        except _known_errors() as error:
+            failed += 1
+            log.warning("sync of %s failed: %s", target.profile, error)
+            print(f"{_terminal_text(target.name or target.profile)}: failed: {_one_line(error)}")
+        else:
+            print(f"{_terminal_text(synced.organization)}: synced {_records_text(synced)}")
+            if not args.quiet:
+                _print_statements(synced.statements)
+    return EXIT_FAILURE if failed else 0
+
+
+def _records_text(synced: Synced) -> str:
+    return f"{synced.result.total_records:,} records in {synced.result.seconds:.1f} s"
+
+
+def sync_one(target: Target, args: argparse.Namespace) -> Synced:
+    """Sync one organization into its cache, then check its alert rules (after a failed sync too: "a
+    sync that keeps failing" is one) and print the new alerts; raises what stopped the sync."""
     from a2v2_desktop.api.client import ApiClient
     from a2v2_desktop.cache.db import open_cache
-    from a2v2_desktop.sync.engine import SyncEngine
+    from a2v2_desktop.sync.engine import SyncEngine, SyncError
 
-    settings = resolve(args)
-    credentials = _credentials()
-    engine, _sessions = open_cache(settings.cache)
+    credentials = _credentials(target.profile)
+    engine, _sessions = open_cache(target.cache)
     printer = None if args.quiet else ProgressPrinter()
     cancel = threading.Event()
+    named = bool(args.all or args.org)
     try:
-        with ApiClient(settings.api_url, credentials, cancel=cancel) as client:
-            result = SyncEngine(client, engine, progress=printer, cancel=cancel).run()
-        statements = _save_statements(engine, settings.cache)
+        try:
+            with ApiClient(target.api_url, credentials, cancel=cancel) as client:
+                result = SyncEngine(client, engine, progress=printer, cancel=cancel).run()
+        except SyncError:
+            _print_alerts(engine, target, named)
+            raise
+        finally:
+            if printer:
+                printer.close()
+        organization = _print_alerts(engine, target, named)
+        statements = _save_statements(engine, target.cache)
     finally:
-        if printer:
-            printer.close()
         engine.dispose()
-    if printer:
-        print(f"synced {result.total_records:,} records in {result.seconds:.1f} s", file=sys.stderr)
-        for statement in statements:
-            print(f"saved the statement for {statement.first} to {statement.last}: {statement.pdf_path}",
-                  file=sys.stderr)
-    return 0
+    return Synced(result, statements, organization)
+
+
+def _print_statements(statements: list) -> None:
+    for statement in statements:
+        print(f"saved the statement for {statement.first} to {statement.last}: {statement.pdf_path}",
+              file=sys.stderr)
+
+
+def _print_alerts(engine, target: Target, named: bool) -> str:
+    """The window's check after a sync, so an alert fires once whichever saw it first; one line each on
+    stdout, named after the organization when several may be synced. Returns that name."""
+    from a2v2_desktop.insights.watch import titled, watch
+
+    watched = watch(engine, int(time.time()))
+    name = watched.organization or target.name or target.profile
+    for alert in watched.alerts:
+        title = titled(alert.title, name) if named else alert.title
+        print(_terminal_text(f"alert: {title}: {alert.detail}"))
+    return name
 
 
 def _save_statements(engine, cache: str) -> list:
