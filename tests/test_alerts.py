@@ -18,6 +18,7 @@ from a2v2_desktop.domain.credits import SCALE
 from a2v2_desktop.insights import alerts, billing, changes
 from a2v2_desktop.insights.alerts import Facts
 from a2v2_desktop.insights.runaway import RunawayAgent
+from a2v2_desktop.insights.watch import titled, watch
 from a2v2_desktop.standin.generator import DemoOrg, OrgSpec
 from a2v2_desktop.standin.server import StandinServer
 from tests.conftest import FIXED_NOW
@@ -211,6 +212,28 @@ def test_demo_low_balance_threshold_is_respected(engine):
     save(engine, alerts.LOW_BALANCE, credits(1_000_000))
     found = [a for a in alerts.check_alerts(engine, NOW + 60) if a.rule == alerts.LOW_BALANCE]
     assert len(found) == 1 and "below your alert at 1,000,000 credits" in found[0].detail
+
+
+def test_the_low_balance_threshold_is_the_rules_and_changing_it_keeps_the_rule_off(engine):
+    with engine.connect() as connection:
+        assert alerts.low_balance_threshold(connection) == billing.DEFAULT_LOW_BALANCE
+    save(engine, alerts.LOW_BALANCE, credits(10), enabled=False)
+    with engine.begin() as connection:
+        store.save_rule_threshold(connection, alerts.LOW_BALANCE, credits(1_000_000))
+        store.save_rule_threshold(connection, alerts.RUNAWAY, credits(3))  # never saved before: on
+    with engine.connect() as connection:
+        assert alerts.low_balance_threshold(connection) == credits(1_000_000)
+        assert store.rule_settings(connection) == {
+            alerts.LOW_BALANCE: RuleSetting(alerts.LOW_BALANCE, False, credits(1_000_000)),
+            alerts.RUNAWAY: RuleSetting(alerts.RUNAWAY, True, credits(3))}
+    assert alerts.LOW_BALANCE not in {a.rule for a in alerts.check_alerts(engine, NOW)}
+
+
+def test_watch_names_the_organization_and_fires_once(engine):
+    first = watch(engine, NOW)
+    assert first.organization == "Kite & Key Learning" and first.alerts and first.changes is None
+    assert watch(engine, NOW + 60).alerts == ()
+    assert titled("Low balance", first.organization) == "Kite & Key Learning: Low balance"
 
 
 def test_demo_sync_that_keeps_failing(engine):
