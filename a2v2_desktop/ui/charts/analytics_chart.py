@@ -1,8 +1,8 @@
 """One chart for every Agent Analytics series: bars (grouped or stacked) and lines per day,
 week or month, the previous period as a faint overlay, exact figures on hover.
 
-Buckets are placed as the Usage chart places them (local dates at midnight read as
-UTC), so the axis shows the report zone's dates. Values stay exact (ints or
+Buckets are placed as every chart places them (`base.axis_position`: local dates at
+midnight read as UTC), so the axis shows the report zone's dates. Values stay exact (ints or
 Fractions) in `ChartData`; they become floats only to be drawn. The legend is made
 of plain-text labels, never pyqtgraph's HTML legend.
 """
@@ -11,22 +11,23 @@ from __future__ import annotations
 
 import html
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
 
-from PySide6.QtCore import QPointF, Qt  # noqa: E402
-from PySide6.QtGui import QColor  # noqa: E402
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QToolTip, QVBoxLayout, QWidget  # noqa: E402
-import pyqtgraph as pg  # noqa: E402
-
-from a2v2_desktop.insights.ranges import DAY, MONTH, DateRange  # noqa: E402
-from a2v2_desktop.ui.charts.usage_chart import DAY_SECONDS, axis_position  # noqa: E402
-from a2v2_desktop.ui.theme import Colors  # noqa: E402
-from a2v2_desktop.ui.widgets import plain_label, plain_tooltip  # noqa: E402
+from a2v2_desktop.insights.ranges import DAY, MONTH, DateRange
+from a2v2_desktop.ui.charts.base import (
+    DAY_SECONDS,
+    ChartFrame,
+    axis_position,
+    bucket_index,
+)
+from a2v2_desktop.ui.theme import Colors
 
 BAR, LINE = "bar", "line"
 TONES = BLUE, GREEN, ORANGE, PURPLE, RED, GREY = tuple(range(6))
@@ -69,42 +70,16 @@ def bucket_label(bucket: DateRange, granularity: str) -> str:
     return f"{first:%b %Y}" if granularity == MONTH else f"{first.day} {first:%b}"
 
 
-class AnalyticsChart(QWidget):
+class AnalyticsChart(ChartFrame):
     """A plot with a plain-text legend above it, or a message when there is nothing to draw."""
 
     def __init__(self, colors: Colors, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.colors = colors
+        super().__init__(colors, parent=parent)
         self.data: ChartData | None = None
         self._legend_key = None
         self.items: dict[str, pg.GraphicsObject] = {}
-        self.plot = pg.PlotWidget()
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.scene().sigMouseMoved.connect(self._hover)
-        self.empty = plain_label("", "EmptyState", wrap=True)
-        self.empty.setAlignment(Qt.AlignCenter)
-        self.legend = QHBoxLayout()
-        host = QWidget()
-        self.stack = QStackedLayout(host)
-        self.stack.addWidget(self.plot)
-        self.stack.addWidget(self.empty)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(self.legend)
-        layout.addWidget(host, 1)
         self.setMinimumHeight(150)
         self.set_colors(colors)
-
-    def set_colors(self, colors: Colors) -> None:
-        self.colors = colors
-        self.plot.setBackground(colors.base)
-        for side in ("left", "bottom"):
-            axis = self.plot.getAxis(side)
-            axis.setPen(pg.mkPen(colors.border))
-            axis.setTextPen(pg.mkPen(colors.muted))
-        self._redraw()
 
     def show_data(self, data: ChartData | None, empty_message: str = "") -> None:
         """Draw the series, or say why there is nothing to draw (then nothing is drawn)."""
@@ -124,24 +99,13 @@ class AnalyticsChart(QWidget):
     # -- legend -------------------------------------------------------------------------------------
 
     def _build_legend(self) -> None:
-        while self.legend.count():
-            item = self.legend.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        self._clear_legend()
         if self.data is not None:
             for series in self.data.series:
                 self._legend_entry(series.name, self._color(series.tone))
             if self._comparing():
                 self._legend_entry("Previous period", self.colors.previous)
         self.legend.addStretch(1)
-
-    def _legend_entry(self, name: str, color: str) -> None:
-        swatch = QLabel()
-        swatch.setFixedSize(10, 10)
-        swatch.setStyleSheet(f"background:{color}; border-radius:2px;")
-        self.legend.addWidget(swatch)
-        self.legend.addWidget(plain_label(name, "Muted"))
-        self.legend.addSpacing(10)
 
     def _color(self, tone: int) -> str:
         return tones(self.colors)[tone]
@@ -250,12 +214,7 @@ class AnalyticsChart(QWidget):
     # -- hover ----------------------------------------------------------------------------------------
 
     def bucket_at(self, x: float) -> int | None:
-        if self.data is None:
-            return None
-        for position, bucket in enumerate(self.data.buckets):
-            if axis_position(bucket.first) <= x < axis_position(bucket.last) + DAY_SECONDS:
-                return position
-        return None
+        return bucket_index(self.data.buckets, x) if self.data is not None else None
 
     def describe(self, position: int) -> str:
         """The exact figures of one bucket, as plain text."""
@@ -266,17 +225,6 @@ class AnalyticsChart(QWidget):
             if data.compare and series.previous is not None:
                 lines.append(f"  previous period: {_text(series.previous[position], data.value_text)}")
         return "\n".join(lines)
-
-    def _hover(self, scene_pos: QPointF) -> None:
-        view = self.plot.getPlotItem().vb
-        if not view.sceneBoundingRect().contains(scene_pos):
-            return
-        position = self.bucket_at(view.mapSceneToView(scene_pos).x())
-        if position is None:
-            QToolTip.hideText()
-            return
-        QToolTip.showText(self.plot.mapToGlobal(self.plot.mapFromScene(scene_pos)),
-                          plain_tooltip(self.describe(position)), self.plot)
 
 
 def _floats(values, scale: Number, missing: float = 0.0) -> list[float]:

@@ -8,23 +8,27 @@ Credits become floats only here, for drawing; hover shows the exact figures.
 
 from __future__ import annotations
 
-import os
 from bisect import bisect_right
 from datetime import datetime, timezone, tzinfo
 
-os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
 
-import pyqtgraph as pg  # noqa: E402
-from PySide6.QtCore import QPointF, Qt  # noqa: E402
-from PySide6.QtGui import QColor  # noqa: E402
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QToolTip, QVBoxLayout, QWidget  # noqa: E402
-
-from a2v2_desktop.domain.credits import SCALE  # noqa: E402
-from a2v2_desktop.insights.billing import PERIOD, POOL_NAMES, POOLS, BalancePoint, Marker, marker_lines  # noqa: E402
-from a2v2_desktop.insights.forecast import Forecast  # noqa: E402
-from a2v2_desktop.insights.text import credits_text, moment_text  # noqa: E402
-from a2v2_desktop.ui.theme import Colors  # noqa: E402
-from a2v2_desktop.ui.widgets import plain_label, plain_tooltip  # noqa: E402
+from a2v2_desktop.domain.credits import SCALE
+from a2v2_desktop.insights.billing import (
+    PERIOD,
+    POOL_NAMES,
+    POOLS,
+    BalancePoint,
+    Marker,
+    marker_lines,
+)
+from a2v2_desktop.insights.forecast import Forecast
+from a2v2_desktop.insights.text import credits_text, moment_text
+from a2v2_desktop.ui.charts.base import ChartFrame
+from a2v2_desktop.ui.theme import Colors
 
 DAY = 86400
 SHOWN_DAYS = 90  # history shown at first; drag or scroll sideways for the rest
@@ -38,10 +42,10 @@ def wall_x(epoch: int, tz: tzinfo) -> int:
     return epoch + int(datetime.fromtimestamp(epoch, timezone.utc).astimezone(tz).utcoffset().total_seconds())
 
 
-class BalanceChart(QWidget):
+class BalanceChart(ChartFrame):
     def __init__(self, colors: Colors, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.colors = colors
+        super().__init__(colors, {"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)}, pan_x=True,
+                         parent=parent)
         self.tz: tzinfo = timezone.utc
         self.history: tuple[BalancePoint, ...] = ()
         self.markers: tuple[Marker, ...] = ()
@@ -51,37 +55,12 @@ class BalanceChart(QWidget):
         self.marker_lines: list[pg.InfiniteLine] = []
         self._history_x: list[int] = []
         self._forecast_x: list[int] = []
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=True, y=False)
-        self.plot.hideButtons()
         self.plot.getPlotItem().getViewBox().setAutoVisible(y=True)
-        self.plot.scene().sigMouseMoved.connect(self._hover)
-        self.empty = plain_label("", "EmptyState", wrap=True)
-        self.empty.setAlignment(Qt.AlignCenter)
-        self.legend = QHBoxLayout()
-        self._layout()
         self.set_colors(colors)
-
-    def _layout(self) -> None:
-        host = QWidget()
-        self.stack = QStackedLayout(host)
-        self.stack.addWidget(self.plot)
-        self.stack.addWidget(self.empty)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(self.legend)
-        layout.addWidget(host, 1)
 
     # -- colours --------------------------------------------------------------------------------
 
-    def set_colors(self, colors: Colors) -> None:
-        self.colors = colors
-        self.plot.setBackground(colors.base)
-        for side in ("left", "bottom"):
-            axis = self.plot.getAxis(side)
-            axis.setPen(pg.mkPen(colors.border))
-            axis.setTextPen(pg.mkPen(colors.muted))
+    def _redraw(self) -> None:
         self._build_legend()
         self._draw()
 
@@ -95,24 +74,13 @@ class BalanceChart(QWidget):
         return pg.mkPen(color, width=1, style=style)
 
     def _build_legend(self) -> None:
-        while self.legend.count():
-            item = self.legend.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        self._clear_legend()
         for pool in POOLS:
-            self._swatch(self.pool_color(pool), POOL_NAMES[pool])
-        self._swatch(self.colors.muted, "Forecast", 3)
+            self._legend_entry(POOL_NAMES[pool], self.pool_color(pool), radius=1)
+        self._legend_entry("Forecast", self.colors.muted, 3, radius=1)
         for kind in (PERIOD, "auto_recharge", "top_up"):
-            self._swatch(self._marker_pen(kind).color().name(), MARKER_NAMES[kind], 2)
+            self._legend_entry(MARKER_NAMES[kind], self._marker_pen(kind).color().name(), 2, radius=1)
         self.legend.addStretch(1)
-
-    def _swatch(self, color: str, name: str, width: int = 10) -> None:
-        swatch = QLabel()
-        swatch.setFixedSize(width, 10)
-        swatch.setStyleSheet(f"background:{color}; border-radius:1px;")
-        self.legend.addWidget(swatch)
-        self.legend.addWidget(plain_label(name, "Muted"))
-        self.legend.addSpacing(10)
 
     # -- data -----------------------------------------------------------------------------------
 
@@ -204,12 +172,5 @@ class BalanceChart(QWidget):
             lines.append(f"{POOL_NAMES[pool]}: {credits_text(pace)}{likely}")
         return lines
 
-    def _hover(self, scene_pos: QPointF) -> None:
-        view = self.plot.getPlotItem().vb
-        if not self.history or not view.sceneBoundingRect().contains(scene_pos):
-            return
-        x = view.mapSceneToView(scene_pos).x()
-        tolerance = HOVER_PIXELS * view.viewPixelSize()[0]
-        content = self.describe_at(x, tolerance)
-        global_pos = self.plot.mapToGlobal(self.plot.mapFromScene(scene_pos))
-        QToolTip.showText(global_pos, plain_tooltip(content), self.plot)
+    def hover_text(self, x: float, view: pg.ViewBox) -> str:
+        return self.describe_at(x, HOVER_PIXELS * view.viewPixelSize()[0]) if self.history else ""

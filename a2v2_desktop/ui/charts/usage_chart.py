@@ -1,38 +1,31 @@
 """The Credit usage chart: bars stacked by activity per day, week or month, with the
 previous period as a faint overlay and exact figures on hover.
 
-Buckets are local dates; each is placed at its date's midnight *as if UTC* and the
-DateAxisItem is told the offset is 0, so the axis shows the report zone's dates and
-a 23- or 25-hour DST day is still one bar wide.
+Buckets are local dates placed as `base.axis_position` places them, and the DateAxisItem
+is told the offset is 0, so the axis shows the report zone's dates.
 """
 
 from __future__ import annotations
 
-import os
-from datetime import date
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
 
-os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+from a2v2_desktop.domain.credits import SCALE
+from a2v2_desktop.insights import text
+from a2v2_desktop.insights.usage import ACTIVITIES, ChartSeries
+from a2v2_desktop.insights.usage import (
+    ACTIVITY_LABELS as LABELS,  # also the paper's legend
+)
+from a2v2_desktop.ui.charts.base import (
+    DAY_SECONDS,
+    ChartFrame,
+    axis_position,
+    bucket_index,
+)
+from a2v2_desktop.ui.theme import Colors
 
-import pyqtgraph as pg  # noqa: E402
-from PySide6.QtCore import QPointF, Qt  # noqa: E402
-from PySide6.QtGui import QColor  # noqa: E402
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedLayout, QToolTip, QVBoxLayout, QWidget  # noqa: E402
-
-from a2v2_desktop.domain.credits import SCALE  # noqa: E402
-from a2v2_desktop.insights import text  # noqa: E402
-from a2v2_desktop.insights.usage import ACTIVITIES, ChartSeries  # noqa: E402
-from a2v2_desktop.insights.usage import ACTIVITY_LABELS as LABELS  # noqa: E402 - also the paper's legend
-from a2v2_desktop.ui.theme import Colors  # noqa: E402
-from a2v2_desktop.ui.widgets import plain_label, plain_tooltip  # noqa: E402
-
-DAY_SECONDS = 86400
-EPOCH = date(1970, 1, 1)
 CREDITS, MESSAGES = "credits", "messages"
-
-
-def axis_position(day: date) -> int:
-    """A local date as the x of its midnight, read as UTC by the axis."""
-    return (day - EPOCH).days * DAY_SECONDS
 
 
 class GroupedAxis(pg.AxisItem):
@@ -43,70 +36,30 @@ class GroupedAxis(pg.AxisItem):
         return [f"{value * scale:,.{decimals}f}" for value in values]
 
 
-class UsageChart(QWidget):
+class UsageChart(ChartFrame):
     def __init__(self, colors: Colors, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.colors = colors
+        super().__init__(colors, {"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0),
+                                  "left": GroupedAxis(orientation="left")}, parent=parent)
         self.series: ChartSeries | None = None
         self.measure = CREDITS
         self.compare = False
         self.bars: dict[str, pg.BarGraphItem] = {}
         self.previous_bar: pg.BarGraphItem | None = None
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0),
-                                             "left": GroupedAxis(orientation="left")})
         self.plot.getPlotItem().setContentsMargins(0, 10, 8, 0)  # room for the top tick label
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.scene().sigMouseMoved.connect(self._hover)
-        self.empty = plain_label("", "EmptyState", wrap=True)
-        self.empty.setAlignment(Qt.AlignCenter)
-        self.legend = QHBoxLayout()
-        self._layout()
         self._make_bars()
         self.set_colors(colors)
 
-    def _layout(self) -> None:
-        stack_host = QWidget()
-        self.stack = QStackedLayout(stack_host)
-        self.stack.addWidget(self.plot)
-        self.stack.addWidget(self.empty)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(self.legend)
-        layout.addWidget(stack_host, 1)
-
-    # -- colours ----------------------------------------------------------------------------
-
-    def set_colors(self, colors: Colors) -> None:
-        self.colors = colors
-        self.plot.setBackground(colors.base)
-        for side in ("left", "bottom"):
-            axis = self.plot.getAxis(side)
-            axis.setPen(pg.mkPen(colors.border))
-            axis.setTextPen(pg.mkPen(colors.muted))
+    def _redraw(self) -> None:
         self._build_legend()
         self._draw()
 
     def _build_legend(self) -> None:
-        while self.legend.count():
-            item = self.legend.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        self._clear_legend()
         shown = ACTIVITIES if self.measure == CREDITS else ("message",)
         for activity in shown:
-            swatch = QLabel()
-            swatch.setFixedSize(10, 10)
-            swatch.setStyleSheet(f"background:{self._color(activity)}; border-radius:2px;")
-            self.legend.addWidget(swatch)
-            self.legend.addWidget(plain_label(LABELS[activity], "Muted"))
-            self.legend.addSpacing(10)
+            self._legend_entry(LABELS[activity], self._color(activity))
         if self.compare:
-            swatch = QLabel()
-            swatch.setFixedSize(10, 10)
-            swatch.setStyleSheet(f"background:{self.colors.previous}; border-radius:2px;")
-            self.legend.addWidget(swatch)
-            self.legend.addWidget(plain_label("Previous period", "Muted"))
+            self._legend_entry("Previous period", self.colors.previous)
         self.legend.addStretch(1)
 
     def _color(self, activity: str) -> str:
@@ -123,13 +76,11 @@ class UsageChart(QWidget):
 
     def set_measure(self, measure: str) -> None:
         self.measure = measure
-        self._build_legend()
-        self._draw()
+        self._redraw()
 
     def set_compare(self, compare: bool) -> None:
         self.compare = compare
-        self._build_legend()
-        self._draw()
+        self._redraw()
 
     def heights(self) -> dict[str, list[int]]:
         """What each bar stands for, exactly (credits in ten-thousandths or messages)."""
@@ -187,12 +138,7 @@ class UsageChart(QWidget):
     # -- hover --------------------------------------------------------------------------------
 
     def bucket_at(self, x: float) -> int | None:
-        if self.series is None:
-            return None
-        for position, bucket in enumerate(self.series.buckets):
-            if axis_position(bucket.first) <= x < axis_position(bucket.last) + DAY_SECONDS:
-                return position
-        return None
+        return bucket_index(self.series.buckets, x) if self.series is not None else None
 
     def describe(self, position: int) -> str:
         """The exact figures of one bar, as plain text."""
@@ -210,14 +156,3 @@ class UsageChart(QWidget):
         if self.compare:
             lines.append(f"Previous period: {text.credits_text(series.previous_credits[position])}")
         return "\n".join(lines)
-
-    def _hover(self, scene_pos: QPointF) -> None:
-        view = self.plot.getPlotItem().vb
-        if not view.sceneBoundingRect().contains(scene_pos):
-            return
-        position = self.bucket_at(view.mapSceneToView(scene_pos).x())
-        if position is None:
-            QToolTip.hideText()
-            return
-        global_pos = self.plot.mapToGlobal(self.plot.mapFromScene(scene_pos))
-        QToolTip.showText(global_pos, plain_tooltip(self.describe(position)), self.plot)
