@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from a2v2_desktop.api.client import ApiClient, Credentials
 from a2v2_desktop.cache import queries
@@ -134,6 +136,21 @@ def test_runaway_needs_both_the_ratio_and_the_excess():
 def test_worst_window_slides_over_the_scan():
     hourly = [(3600 * h, "a", 10 * SCALE, 1) for h in range(100, 110)]
     assert worst_windows(hourly, 3600 * 105, 3600 * 140)["a"] == (100 * SCALE, 3600 * 110)
+
+
+@given(st.lists(st.tuples(st.integers(90, 145), st.sampled_from("ab"), st.integers(0, 50)), max_size=60))
+def test_worst_window_equals_summing_every_window(spend):
+    """The running-total scan against the plain definition: each window summed, the earliest of equals."""
+    hourly = [(3600 * hour, agent, credits, 1) for hour, agent, credits in spend]
+    first_end, last_end = 3600 * 120, 3600 * 140
+    expected = {}
+    for agent in {agent for _hour, agent, _credits in spend}:
+        for end in range(first_end, last_end + 1, 3600):
+            spent = sum(c for h, a, c, _q in hourly if a == agent and end - 24 * 3600 <= h < end)
+            if agent not in expected or spent > expected[agent][0]:
+                expected[agent] = (spent, end)
+    found = worst_windows(hourly, first_end, last_end)
+    assert {agent: found[agent] for agent in expected} == expected
 
 
 def test_the_demo_runaway_and_no_other_agent_is_caught(demo):

@@ -118,7 +118,7 @@ def bucket_sums(connection: Connection, rollup: Rollup, group: Sequence[str], bu
            f"WHERE r.span = piece.span AND r.start >= piece.lo AND r.start < piece.hi{where} "
            f"GROUP BY piece.bucket{selected} HAVING sum(r.lines) > 0")
     params = tuple(value for row in rows for value in row) + agents
-    return {tuple(row[:-2]): Sums(int(row[-2]), int(row[-1])) for row in connection.exec_driver_sql(sql, params)}
+    return {tuple(row[:-2]): Sums(int(row[-2]), int(row[-1])) for row in connection.exec_driver_sql(sql, params).all()}
 
 
 def hourly_sums(connection: Connection, rollup: Rollup, group: Sequence[str], lo: int, hi: int,
@@ -131,7 +131,7 @@ def hourly_sums(connection: Connection, rollup: Rollup, group: Sequence[str], lo
            f"WHERE span = {HOUR} AND start >= {mark} AND start < {mark}{where} "
            f"GROUP BY start{selected} HAVING sum(lines) > 0 ORDER BY start")
     return [(int(row[0]), *row[1:-2], int(row[-2]), int(row[-1]))
-            for row in connection.exec_driver_sql(sql, (lo, hi) + agents)]
+            for row in connection.exec_driver_sql(sql, (lo, hi) + agents).all()]
 
 
 def _rollup_for(dimensions: Sequence[str], agent_ids: Sequence[str] | None) -> Rollup:
@@ -143,21 +143,23 @@ def _rollup_for(dimensions: Sequence[str], agent_ids: Sequence[str] | None) -> R
     return DETAIL
 
 
-def _keys(row: tuple, dimensions: Sequence[str]) -> tuple:
-    """Member keys back to None for visitors' traffic."""
-    return tuple(None if name == "member_id" and value == VISITORS_KEY else value
-                 for name, value in zip(dimensions, row))
+def _visitors_as_none(rows: list[tuple], dimensions: Sequence[str], first: int) -> list[tuple]:
+    """Member keys back to None for visitors' traffic; `first` is where the dimensions start in a row."""
+    if "member_id" not in dimensions:
+        return rows
+    at = first + list(dimensions).index("member_id")
+    return [row[:at] + (None,) + row[at + 1:] if row[at] == VISITORS_KEY else row for row in rows]
 
 
 def sums_by(connection: Connection, dimensions: Sequence[str], buckets: Sequence[tuple[int, int]],
             agent_ids: Sequence[str] | None = None) -> dict[tuple, Sums]:
     """{(bucket index, *dimension values): sums} for each [lo, hi) bucket (visitors' member is None)."""
     found = bucket_sums(connection, _rollup_for(dimensions, agent_ids), dimensions, buckets, agent_ids)
-    return {(key[0], *_keys(key[1:], dimensions)): sums for key, sums in found.items()}
+    return dict(zip(_visitors_as_none(list(found), dimensions, 1), found.values()))
 
 
 def hourly_by(connection: Connection, dimensions: Sequence[str], lo: int, hi: int,
               agent_ids: Sequence[str] | None = None) -> list[tuple]:
     """(hour, *dimension values, credits, quantity) per hour in [lo, hi), in hour order."""
     rows = hourly_sums(connection, _rollup_for(dimensions, agent_ids), dimensions, lo, hi, agent_ids)
-    return [(row[0], *_keys(row[1:-2], dimensions), *row[-2:]) for row in rows]
+    return _visitors_as_none(rows, dimensions, 1)

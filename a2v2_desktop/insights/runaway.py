@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import accumulate
 
 from sqlalchemy import Connection
 
@@ -45,16 +46,24 @@ class RunawayAgent:
 
 
 def worst_windows(hourly: list[tuple[int, str, int, int]], first_end: int, last_end: int) -> dict[str, tuple[int, int]]:
-    """Per agent, (credits, window end) of the costliest 24-hour window ending in [first_end, last_end]."""
-    by_agent: dict[str, dict[int, int]] = defaultdict(dict)
+    """Per agent, (credits, window end) of the costliest 24-hour window ending in [first_end, last_end].
+
+    One pass over running totals: a window's spend is the total up to its end minus the
+    total up to its start, so each agent costs one step per hour scanned, not 24.
+    """
+    start = first_end - WINDOW_HOURS * HOUR
+    slots = (last_end - start) // HOUR
+    by_agent: dict[str, list[int]] = defaultdict(lambda: [0] * slots)
     for hour, agent_id, credits, _quantity in hourly:
-        by_agent[agent_id][hour] = by_agent[agent_id].get(hour, 0) + credits
+        spend = by_agent[agent_id]
+        if start <= hour < last_end:
+            spend[(hour - start) // HOUR] += credits
     worst: dict[str, tuple[int, int]] = {}
-    for agent_id, hours in by_agent.items():
-        for end in range(first_end, last_end + 1, HOUR):
-            spent = sum(hours.get(end - HOUR * (i + 1), 0) for i in range(WINDOW_HOURS))
-            if agent_id not in worst or spent > worst[agent_id][0]:
-                worst[agent_id] = (spent, end)
+    for agent_id, spend in by_agent.items():
+        running = list(accumulate(spend, initial=0))
+        best = max(range(WINDOW_HOURS, slots + 1),  # the earliest of equal windows
+                   key=lambda end: (running[end] - running[end - WINDOW_HOURS], -end))
+        worst[agent_id] = (running[best] - running[best - WINDOW_HOURS], start + best * HOUR)
     return worst
 
 

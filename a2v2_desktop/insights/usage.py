@@ -44,6 +44,9 @@ class UsageRequest:
     chart_agent_id: str | None = None  # a row picked in the agents table: filters the chart only
     granularity: str = ranges.AUTO
     week_start: int = 1
+    # The runaway scan depends on the hour and the data, not the range: the panel passes the
+    # last answer back while neither changed, and the scan is skipped.
+    known_runaways: tuple[RunawayAgent, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,9 @@ def build_usage_view(connection: Connection, request: UsageRequest) -> UsageView
                      usage_queries.usage_exists(connection), tuple(usage_queries.agent_choices(connection)))
     if scope is None:
         return view
-    runaways = tuple(find_runaways(connection, request.now))
+    runaways = request.known_runaways
+    if runaways is None:
+        runaways = tuple(find_runaways(connection, request.now))
     flagged = {r.agent_id for r in runaways}
     return replace(
         view,

@@ -141,6 +141,21 @@ def test_the_runaway_agent_and_only_it_is_flagged(panel, settle, runaway_id):
     assert [row.key for row in panel.agents_table.model.rows if row.runaway] == [runaway_id]
 
 
+def test_the_runaway_scan_is_reused_until_the_data_changes(panel, settle, runaway_id, monkeypatch):
+    """A range change in the same hour reuses the scan; a sync that touches usage scans again."""
+    from a2v2_desktop.insights import usage
+
+    scans = []
+    monkeypatch.setattr(usage, "find_runaways", lambda *args: scans.append(args) or [])
+    choose(panel, settle, preset=ranges.LAST_7_DAYS)
+    choose(panel, settle, preset=ranges.LAST_90_DAYS)
+    assert scans == []
+    assert [row.key for row in panel.agents_table.model.rows if row.runaway] == [runaway_id]
+    panel.services.cacheReplaced.emit()
+    settle(panel.services)
+    assert len(scans) == 1 and not panel.banner.isVisible()
+
+
 def test_copy_gives_tab_separated_rows(panel, settle):
     choose(panel, settle, preset=ranges.LAST_30_DAYS)
     panel.members_table.view.selectRow(0)

@@ -52,6 +52,7 @@ class UsagePanel(QWidget):
         self.pending: UsageRequest | None = None
         self.pending_chart: UsageRequest | None = None
         self.chart_agent: str | None = None
+        self.runaways: tuple[int, tuple[RunawayAgent, ...]] | None = None  # (hour, scan) until a sync or new hour
         self._build()
         self._connect()
 
@@ -170,7 +171,7 @@ class UsagePanel(QWidget):
         self.granularity.currentIndexChanged.connect(self.refresh)
         self.agents_table.keyPicked.connect(self._pick_chart_agent)
         self.theme.changed.connect(self.chart.set_colors)
-        self.services.cacheReplaced.connect(self.refresh)
+        self.services.cacheReplaced.connect(self._rescan)
         self.services.settingsChanged.connect(lambda _settings: self.refresh())
         self.services.sync.succeeded.connect(self._synced)
 
@@ -187,8 +188,13 @@ class UsagePanel(QWidget):
             preset=self.preset.currentText(), now=int(self.services.clock()), custom=custom,
             timezone=settings.report_timezone, agent_id=self.agent.currentData(),
             chart_agent_id=self.chart_agent, granularity=self.granularity.currentData(),
-            week_start=settings.week_start,
+            week_start=settings.week_start, known_runaways=self._known_runaways(),
         )
+
+    def _known_runaways(self) -> tuple[RunawayAgent, ...] | None:
+        """The last runaway scan while it still holds: the same hour, no sync since."""
+        hour = int(self.services.clock()) // 3600
+        return self.runaways[1] if self.runaways is not None and self.runaways[0] == hour else None
 
     def refresh(self) -> None:
         """Ask for everything again; an answer to an older question will be ignored."""
@@ -227,7 +233,12 @@ class UsagePanel(QWidget):
 
     def _synced(self, result) -> None:
         if sync_touches(self.view, result.changed_feeds, result.usage_hours):
-            self.refresh()
+            self._rescan()
+
+    def _rescan(self) -> None:
+        """Refresh with a new runaway scan: the data changed."""
+        self.runaways = None
+        self.refresh()
 
     # -- showing ------------------------------------------------------------------------------
 
@@ -238,6 +249,7 @@ class UsagePanel(QWidget):
         if view.request != self.pending:
             return  # the user has moved on
         self.view = view
+        self.runaways = (view.request.now // 3600, view.runaways)
         self.chart_agent = self.pending_chart = None  # the tables are refilled: no row is picked
         self._fill_agents(view)
         self._show_range(view)
