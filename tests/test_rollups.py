@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
 from a2v2_desktop.api.client import ApiClient, Credentials
-from a2v2_desktop.cache import queries, rollups
+from a2v2_desktop.cache import billing_queries, queries, rollups
 from a2v2_desktop.cache.db import _alembic_config, open_cache
 from a2v2_desktop.domain.credits import format_credits
 from a2v2_desktop.domain.times import format_rfc3339, local_day_bounds
@@ -98,6 +98,9 @@ def test_a_synced_feed_with_replacements_and_resends_keeps_the_rollups_exact(tmp
         SyncEngine(client, engine, page_size=9).run()
     with engine.connect() as connection:
         rollups_match_lines(connection)
+        assert billing_queries.usage_by_hour(connection) == [tuple(row) for row in connection.exec_driver_sql(
+            "SELECT hour, sum(iif(pool = 'plan', credits, 0)), sum(iif(pool = 'topup', credits, 0)), sum(credits) "
+            "FROM usage GROUP BY hour ORDER BY hour").all()]
     engine.dispose()
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, select
 
+from a2v2_desktop.cache import rollups
 from a2v2_desktop.cache.models import BillingSnapshot, CreditTransactionRow, UsageLine
+
+ALL_TIME = 2**62  # seconds either side of the epoch: every hour there is
 
 
 @dataclass(frozen=True)
@@ -88,19 +91,15 @@ def credit_transactions(connection: Connection) -> list[CreditTx]:
 
 
 def usage_by_hour(connection: Connection) -> list[tuple[int, int, int, int]]:
-    """(hour, plan credits, top-up credits, all credits) per hour over all history.
+    """(hour, plan credits, top-up credits, all credits) per hour with usage, over all history.
 
-    Conditional sums grouped by hour alone follow the hour index, twice as fast on
-    millions of rows as grouping by hour and pool.
+    Read from the hourly rollup by pool: a year is some 10^4 rows instead of millions of lines.
     """
-    def pool_sum(pool: str):
-        return func.sum(case((UsageLine.pool == pool, UsageLine.credits), else_=0))
-
-    rows = connection.execute(
-        select(UsageLine.hour, pool_sum("plan"), pool_sum("topup"), func.sum(UsageLine.credits))
-        .group_by(UsageLine.hour).order_by(UsageLine.hour)
-    ).all()
-    return [(int(hour), int(plan), int(topup), int(total)) for hour, plan, topup, total in rows]
+    totals: dict[int, list[int]] = {}
+    for hour, pool, credits, _quantity in rollups.hourly_by(connection, ("pool",), -ALL_TIME, ALL_TIME):
+        sums = totals.setdefault(hour, [0, 0, 0])
+        sums[0 if pool == "plan" else 1 if pool == "topup" else 2] += credits
+    return [(hour, plan, topup, plan + topup + other) for hour, (plan, topup, other) in totals.items()]
 
 
 def usage_after(connection: Connection, after_seq: int) -> list[tuple[int, int, str, int]]:
