@@ -39,12 +39,10 @@ from a2v2_desktop.insights.usage import ACTIVITY_LABELS, BreakdownRow
 from a2v2_desktop.printing.chart import CHART_OBJECT, DailyChart, paper_font
 from a2v2_desktop.reports.summary import Balance, SpendSummary
 from a2v2_desktop.ui.theme import LIGHT
-from a2v2_desktop.ui.widgets import elide
+from a2v2_desktop.ui.widgets import BIDI_CONTROLS, ISOLATE, POP_ISOLATE, elide
 
 NAME_LIMIT = 120  # characters of a name on paper; the CSV and JSON keep it whole
-ISOLATE, POP_ISOLATE = "\u2068", "\u2069"
 CELL_PADDING = 2.5  # points
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,20 @@ def plain_tooltip(content: str) -> str:
     return "<p style='white-space:pre-wrap'>" + html.escape(content).replace("\n", "<br>") + "</p>"
 
 
+ISOLATE, POP_ISOLATE = "\u2068", "\u2069"
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+def isolated(name: str) -> str:
+    """A name holding a direction control, wrapped in an isolate: a right-to-left override in it
+    cannot reverse the words and figures of the sentence around it. Other names stay as they are."""
+    return ISOLATE + name + POP_ISOLATE if BIDI_CONTROLS.intersection(name) else name
+
+
 def elide(content: str, limit: int = 80) -> str:
-    """Keep a 5,000-character name from pushing the layout apart; the tooltip has it whole."""
-    return content if len(content) <= limit else content[: limit - 1] + "…"
+    """Keep a 5,000-character name from pushing the layout apart (the tooltip has it whole), isolated
+    as it is shown inside sentences."""
+    return isolated(content if len(content) <= limit else content[: limit - 1] + "…")
 
 
 class Card(QFrame):

@@ -15,16 +15,16 @@ import io
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pypdf
 import pytest
-from PySide6.QtCore import QAbstractItemModel, QAbstractListModel, QPointF, Qt
 from PySide6 import QtGui
-from PySide6.QtGui import QTextDocument
+from PySide6.QtCore import QAbstractItemModel, QAbstractListModel, QPointF, Qt
+from PySide6.QtGui import QAction, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
-    QApplication,
     QComboBox,
     QGraphicsTextItem,
     QLabel,
@@ -43,20 +43,21 @@ from a2v2_desktop.settings import Settings
 from a2v2_desktop.standin.generator import DemoOrg, OrgSpec
 from a2v2_desktop.standin.server import StandinServer
 from a2v2_desktop.ui.about import AboutDialog
-from a2v2_desktop.ui.charts.analytics_chart import AnalyticsChart
-from a2v2_desktop.ui.charts.balance_chart import BalanceChart
-from a2v2_desktop.ui.charts.usage_chart import UsageChart
+from a2v2_desktop.ui.charts.balance_chart import BalanceChart, wall_x
+from a2v2_desktop.ui.charts.base import DAY_SECONDS, ChartFrame, axis_position
 from a2v2_desktop.ui.report_dialogs import ReportOptionsDialog
+from a2v2_desktop.ui.widgets import elide, plain_label
 from tests.ui.conftest import NOW
 
 LONG = 10_000
+OVERRIDE, ISOLATE = "\u202e", "\u2068"
 RICH = (Qt.RichText, Qt.MarkdownText)
 
 
 class FetchTarget(BaseHTTPRequestHandler):
     """Where every hostile <img>/<a> points: it counts the requests it gets."""
 
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
     def do_GET(self):  # noqa: N802 - http.server's name
         FetchTarget.requests.append(self.path)
@@ -86,10 +87,10 @@ def hostile_texts(target: str, prefix: str) -> list[str]:
              f'<a href="{target}/{prefix}2">click</a>',
              "<b>bold</b> & <i>it</i> <script>alert(1)</script>",
              "&amp;lt; &#60;script&#62; &lt;b&gt;",
-             "\u202eevil\u202c reversed",
+             "\u202eevil reversed",  # an override never closed: it would reverse what follows
              "\x07bell \x1b[31m esc \t tab\nsecond line",
              f"HYPERLINK(\"{target}/{prefix}7\",\"x\")",
-             f'<table><tr><td><img src="file:///etc/passwd"></td></tr></table><h1>big</h1>']
+             '<table><tr><td><img src="file:///etc/passwd"></td></tr></table><h1>big</h1>']
     texts = [f"{prefix}{number} {content}" for number, content in enumerate(texts, 1)]
     texts[6] = "=" + texts[6]  # a spreadsheet formula in a CSV cell
     texts[4] += " long " + "x" * (LONG - len(texts[4]) - 6)  # one 10,000-character name
@@ -165,7 +166,8 @@ class Seen:
             self.texts.append((where, rendered(content, text_format)))
 
     def leaks(self, hostile: list[str]) -> list[str]:
-        """Places showing a hostile text as its markup renders instead of as its characters."""
+        """Places showing a hostile text as its markup renders instead of as its characters, or letting
+        its right-to-left override run on into the sentence around it."""
         found = []
         for text in hostile:
             marker, head = text.split(" ", 1)[0] + " ", interpreted_head(text)
@@ -173,9 +175,24 @@ class Seen:
             for where, shown in self.texts:
                 if marker in shown and literal in shown:
                     self.found.add(text)
+                    if OVERRIDE in text and overrides_sentence(shown, text, marker):
+                        found.append(f"{where}: override not isolated in {shown[:80]!r}")
                 elif head is not None and head in shown and literal not in shown:
                     found.append(f"{where}: {shown[:80]!r}")
         return found
+
+
+def overrides_sentence(shown: str, text: str, marker: str) -> bool:
+    """A line where words follow the text (whole, or cut at "…" after its override) outside an isolate."""
+    for line in shown.split("\n"):
+        at = line.find(marker)
+        if at < 0 or line[:at].endswith(ISOLATE):
+            continue
+        rest = line[at:]
+        end = len(text) if rest.startswith(text) else rest.find("…") + 1 or len(rest)
+        if OVERRIDE in rest[:end] and rest[end:].strip():
+            return True
+    return False
 
 
 def read_model(seen: Seen, where: str, model: QAbstractItemModel) -> None:
@@ -214,7 +231,7 @@ def read_widgets(seen: Seen, root: QWidget) -> int:
                 seen.read(f"{where} tab tooltip", widget.tabToolTip(tab), Qt.AutoText)
         if isinstance(widget, (QAbstractItemView, QComboBox)) and widget.model() is not None:
             read_model(seen, where, widget.model())
-    for action in root.findChildren(type(root.actions()[0])) if root.actions() else []:
+    for action in root.findChildren(QAction):
         seen.read("action tooltip", action.toolTip(), Qt.AutoText)
     return len(widgets)
 
@@ -223,12 +240,10 @@ def read_charts(seen: Seen, root: QWidget) -> int:
     """The hover text of every bar, point and marker, as the mouse would show it, and every text item
     in the plots' scenes (axis labels, any legend)."""
     shown = 0
-    for chart in root.findChildren(QWidget):
-        if not isinstance(chart, (UsageChart, BalanceChart, AnalyticsChart)) or chart.plot.width() <= 0:
-            continue
+    for chart in root.findChildren(ChartFrame):
         for item in chart.plot.scene().items():
             if isinstance(item, QGraphicsTextItem):
-                seen.read(f"{type(chart).__name__} scene text", item.toHtml(), Qt.RichText)
+                seen.read(f"{type(chart).__name__} scene text", item.toPlainText())
         for x in hover_points(chart):
             view = chart.plot.getPlotItem().vb
             chart.plot.scene().sigMouseMoved.emit(view.mapViewToScene(QPointF(x, view.viewRange()[1][0])))
@@ -237,15 +252,12 @@ def read_charts(seen: Seen, root: QWidget) -> int:
     return shown
 
 
-def hover_points(chart) -> list[float]:
+def hover_points(chart: ChartFrame) -> list[float]:
+    """The balance chart's latest markers (their notes), or the middle of the latest buckets."""
     if isinstance(chart, BalanceChart):
-        from a2v2_desktop.ui.charts.balance_chart import wall_x
-
         return [wall_x(marker.at, chart.tz) for marker in chart.markers][-40:]
-    buckets = chart.series.buckets if isinstance(chart, UsageChart) and chart.series else \
-        chart.data.buckets if isinstance(chart, AnalyticsChart) and chart.data else ()
-    from a2v2_desktop.ui.charts.usage_chart import DAY_SECONDS, axis_position
-
+    shown = getattr(chart, "series", None) or getattr(chart, "data", None)
+    buckets = shown.buckets if shown is not None else ()
     return [axis_position(b.first) + DAY_SECONDS / 2 for b in buckets][-14:]
 
 
@@ -350,7 +362,7 @@ def test_hostile_text_shows_literally_everywhere_and_nothing_is_fetched(hostile_
     print(f"\nhostile text: {widgets:,} widgets read, {len(seen.texts):,} texts, {hovers} chart hovers, "
           f"{len(seen.found)} of {len(hostile.all())} hostile texts found shown, "
           f"{len(FetchTarget.requests)} fetches")
-    assert leaks == []
+    assert leaks == [], '\n'.join(sorted({leak[:40] + ' … ' + leak[-60:] for leak in leaks}))
     assert FetchTarget.requests == []
     shown_agents = {text for text in hostile.agents if text in seen.found}
     assert shown_agents == set(hostile.agents)  # every kind of agent name reached the screen
@@ -372,6 +384,20 @@ def test_leak_detector_catches_a_rich_label(qtbot, fetch_target):
     seen = Seen([], set())
     read_widgets(seen, label)
     assert seen.leaks([name]) == [] and name in seen.found
+
+
+def test_a_name_in_a_sentence_is_isolated_so_its_override_stays_inside(qtbot):
+    """An unclosed right-to-left override would show "spent 5 credits" as "stiderc 5 tneps"."""
+    name = "Zq9 \u202eevil reversed"
+    for shown, leaks in ((f"Runaway agent: {name} spent 5 credits", True),
+                         (f"Runaway agent: {elide(name, 60)} spent 5 credits", False),
+                         (elide(name, 60), False)):
+        label = plain_label(shown)
+        qtbot.addWidget(label)
+        seen = Seen([], set())
+        read_widgets(seen, label)
+        assert bool(seen.leaks([name])) is leaks, shown
+    assert elide("Kite & Key Learning") == "Kite & Key Learning"  # names without direction controls unchanged
 
 
 # -- reports ---------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from a2v2_desktop.insights import text
 from a2v2_desktop.insights.usage import BreakdownRow
-from a2v2_desktop.ui.widgets import elide, plain_label, plain_tooltip
+from a2v2_desktop.ui.widgets import elide, isolated, plain_label, plain_tooltip
 
 COLUMNS = ("Name", "Credits", "Share", "Quantity", "Change", "Trend")
 NAME, CREDITS, SHARE, QUANTITY, CHANGE, TREND = range(len(COLUMNS))
@@ -54,7 +54,7 @@ class BreakdownModel(QAbstractTableModel):
         return None
 
     def name_text(self, row: BreakdownRow) -> str:
-        return f"{row.name} ({self.inactive_word})" if row.inactive else row.name
+        return f"{isolated(row.name)} ({self.inactive_word})" if row.inactive else row.name
 
     def cell_text(self, row: BreakdownRow, column: int) -> str:
         """What a cell says (also what Ctrl+C copies, so names are never cut there)."""
