@@ -13,12 +13,13 @@ from pathlib import Path
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from a2v2_desktop import __version__, keychain, paths  # noqa: E402
 from a2v2_desktop.cache.db import CacheError, cache_url  # noqa: E402
 from a2v2_desktop.logs import log_file  # noqa: E402
 from a2v2_desktop.settings import Settings, load_settings, save_settings  # noqa: E402
+from a2v2_desktop.ui.cache_problem import QUIT, install_read_only_notice, open_or_ask  # noqa: E402
 from a2v2_desktop.ui.crash import CrashReporter  # noqa: E402
 from a2v2_desktop.ui.help_menu import install_help_menu  # noqa: E402
 from a2v2_desktop.ui.main_window import MainWindow  # noqa: E402
@@ -59,7 +60,8 @@ class AppOptions:
 
 
 def build(options: AppOptions) -> tuple[Services, MainWindow]:
-    """Build and wire everything once; raises CacheError when the cache cannot be opened."""
+    """Build and wire everything once; raises CacheError when the cache was refused and the person chose
+    to quit (it was left as it was)."""
     import pyqtgraph as pg
 
     pg.setConfigOptions(antialias=True)
@@ -82,9 +84,15 @@ def build(options: AppOptions) -> tuple[Services, MainWindow]:
     state = options.state or QSettings("A2V2", "A2V2 Desktop")
     window = MainWindow(services, theme, state, options.prompts)
     install_help_menu(window)  # here, after the window's own menus: Help comes last
+    install_read_only_notice(window)
     theme.setParent(window)
     services.setParent(window)
-    services.activate()
+    services.ask_cache_problem = lambda diagnosis, leave: options.prompts.cache_problem(
+        window if window.isVisible() else None, diagnosis, leave)
+    if not open_or_ask(services, services.ask_cache_problem, QUIT):
+        services.shutdown()
+        window.deleteLater()
+        raise CacheError("The cache was left as it was.")
     return services, window
 
 
@@ -107,8 +115,7 @@ def run_gui(args) -> int:
         return 0
     try:
         services, window = build(options)
-    except CacheError as error:
-        QMessageBox.critical(None, "A2V2 Desktop", str(error))
+    except CacheError:  # the person was told what is wrong and chose to quit
         return 1
     guard.raiseRequested.connect(lambda: raise_window(window))
     window.show()

@@ -5,6 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 
+from a2v2_desktop.cache.db import CacheDiagnosis
+from a2v2_desktop.ui.cache_problem import Choice, ask
+
 
 class Prompts:
     def confirm(self, parent: QWidget, title: str, question: str, action: str) -> bool:
@@ -25,3 +28,6 @@ class Prompts:
         box.exec()
         return box.clickedButton() is confirm, checkbox.isChecked()
 
+    def cache_problem(self, parent: QWidget | None, diagnosis: CacheDiagnosis, leave: str) -> Choice:
+        """A refused cache: read-only, back up and rebuild, or leave (Quit / Cancel)."""
+        return ask(parent, diagnosis, leave)

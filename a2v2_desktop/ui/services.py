@@ -20,9 +20,10 @@ from sqlalchemy.engine import make_url
 from a2v2_desktop import keychain
 from a2v2_desktop.api.client import ApiClient, Credentials
 from a2v2_desktop.cache import queries
-from a2v2_desktop.cache.db import cache_url, open_cache
+from a2v2_desktop.cache.db import back_up_and_rebuild, cache_url, open_cache_read_only, open_writable_cache
 from a2v2_desktop.reports.statements import save_closed_period_statements
 from a2v2_desktop.settings import DEFAULT_PROFILE, Organization, Settings, load_settings, save_settings
+from a2v2_desktop.ui.cache_problem import CANCEL, Asker, open_or_ask
 from a2v2_desktop.ui.sync_all import SyncAll
 from a2v2_desktop.ui.workers import SyncSource, SyncWorker, TaskRunner, read
 
@@ -108,15 +109,15 @@ class SyncController(QObject):
         return self.worker is not None and not self._settled
 
     def set_interval(self, minutes: int) -> None:
-        """0 turns automatic sync off."""
+        """0 turns automatic sync off; so does a cache open read-only."""
         self.timer.stop()
-        if minutes > 0:
+        if minutes > 0 and not self.services.read_only:
             self.timer.start(minutes * 60_000)
 
     def start(self) -> bool:
         """Start a sync unless one runs or there is nothing to sync from."""
         source = self.services.sync_source()
-        if self.busy or source is None or self.services.engine is None:
+        if self.busy or source is None or self.services.engine is None or self.services.read_only:
             return False
         if self.worker is not None:  # the last one announced its outcome; let its thread end
             self.worker.wait()
@@ -159,6 +160,7 @@ class Services(QObject):
 
     modeChanged = Signal(str)
     cacheReplaced = Signal()
+    cacheRebuilt = Signal(object)  # the Path the unusable cache was moved to
     settingsChanged = Signal(object)
     statementsSaved = Signal(object)  # list of reports.statements.Statement
 
@@ -178,6 +180,8 @@ class Services(QObject):
         self.sync_all = SyncAll(self)
         self.sync.timer.timeout.connect(self.sync_all.start)
         self.engine: Engine | None = None
+        self.read_only: str | None = None  # why the cache is open read-only; None when it is writable
+        self.ask_cache_problem: Asker | None = None  # the window's question when a cache is refused (app.build)
         self.demo_server = None
         self.sync.set_interval(self.settings.sync_interval_minutes)
         self.sync.succeeded.connect(self._keep_statements)
@@ -211,7 +215,26 @@ class Services(QObject):
         if self.mode == DEMO:
             self.demo_server = self.demo_factory()
         if self.mode != WELCOME:
-            self.engine, _sessions = open_cache(self.cache_location)
+            self.engine, _sessions = open_writable_cache(self.cache_location)
+        self._opened()
+
+    def activate_read_only(self, reason: str) -> None:
+        """Show the current cache without writing it (no sync, no timer, no demo server); raises CacheError."""
+        self._close()
+        self.engine, _sessions = open_cache_read_only(self.cache_location)
+        self.read_only = reason
+        self._opened()
+
+    def rebuild_cache(self) -> None:
+        """Move the unusable cache aside (the person chose so), open a fresh one and sync it; raises CacheError."""
+        self._close()
+        backup = back_up_and_rebuild(self.cache_location)
+        self.activate()
+        self.cacheRebuilt.emit(backup)
+        self.sync.start()
+
+    def _opened(self) -> None:
+        self.sync.set_interval(self.settings.sync_interval_minutes)
         self.cacheReplaced.emit()
         self.modeChanged.emit(self.mode)
 
@@ -278,9 +301,19 @@ class Services(QObject):
     def _switch(self, **changes) -> None:
         self.sync_all.stop()  # a background sync must not write the cache that is about to be shown
         self.sync.stop()
+        previous, reason = self.settings, self.read_only
         self.update_settings(**changes)
-        self.activate()
+        if not open_or_ask(self, self.ask_cache_problem, CANCEL):  # Cancel: stay where we were
+            self._store(previous)
+            self._reopen(reason)
         self.sync.start()
+
+    def _reopen(self, read_only: str | None) -> None:
+        """The cache shown before a switch the person cancelled, as it was opened then."""
+        if read_only:
+            self.activate_read_only(read_only)
+        else:
+            self.activate()
 
     def clear_cache(self) -> None:
         """Delete the current cache and start again from an empty one (history the platform
@@ -293,6 +326,7 @@ class Services(QObject):
     def _close(self) -> None:
         self.sync.stop()
         self.runner.wait()
+        self.read_only = None
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None
