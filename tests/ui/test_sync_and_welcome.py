@@ -35,7 +35,9 @@ def test_gui_stays_responsive_while_a_slow_server_syncs(make_app, account_settin
     timer.stop()
     assert elapsed > 2  # the server really was slow
     gaps = [b - a for a, b in zip(ticks, ticks[1:])]
-    assert len(ticks) > elapsed / 0.02 * 0.5 and max(gaps) < 1.0  # the event loop never stalled (2 test workers share 2 cores)
+    # The event loop kept ticking all along: a sync on the GUI thread would leave one gap as long as
+    # the sync. The bounds leave room for a loaded CI machine, where any process waits for a core.
+    assert len(ticks) > elapsed / 0.02 * 0.25 and max(gaps) < elapsed / 4
     assert {p.stage for p in progress} >= {"organization", "usage", "billing"}
     assert finished.args[0].total_records > 30_000
     settle(services)

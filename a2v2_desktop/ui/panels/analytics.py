@@ -32,6 +32,7 @@ from a2v2_desktop.insights.analytics import (
     build_analytics_view,
 )
 from a2v2_desktop.insights.ranges import DateRange
+from a2v2_desktop.ui.lazy import RefreshWhenShown
 from a2v2_desktop.ui.panels.analytics_agents import AgentList
 from a2v2_desktop.ui.panels.analytics_tabs.common import AnalyticsTab
 from a2v2_desktop.ui.panels.analytics_tabs.cost import CostTab
@@ -128,8 +129,9 @@ class AnalyticsPanel(QWidget):
         self.tabs.currentChanged.connect(self._fill_current)
         self.agents.agentPicked.connect(self.pick_agent)
         self.theme.changed.connect(self._recolor)
+        self.when_shown = RefreshWhenShown(self, self.refresh)
         self.services.cacheReplaced.connect(self._cache_replaced)
-        self.services.settingsChanged.connect(lambda _settings: self.refresh())
+        self.services.settingsChanged.connect(self.when_shown.request)
         self.services.sync.succeeded.connect(self._synced)
 
     def all_tabs(self) -> tuple[AnalyticsTab, ...]:
@@ -173,11 +175,11 @@ class AnalyticsPanel(QWidget):
     def _cache_replaced(self) -> None:
         """Another organization (or the demo): its agents are not this one's."""
         self.agent_id = None
-        self.refresh()
+        self.when_shown.request()
 
     def _synced(self, result) -> None:
         if self.view is None or result.changed_feeds:
-            self.refresh()
+            self.when_shown.request()
 
     # -- showing --------------------------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from a2v2_desktop.insights.billing import (
 from a2v2_desktop.insights.text import credits_text, moment_text
 from a2v2_desktop.ui.charts.balance_chart import BalanceChart
 from a2v2_desktop.ui.icons import icon
+from a2v2_desktop.ui.lazy import RefreshWhenShown
 from a2v2_desktop.ui.services import Services
 from a2v2_desktop.ui.theme import Theme
 from a2v2_desktop.ui.watcher import AlertWatcher
@@ -217,8 +218,9 @@ class BillingPanel(QWidget):
         self.window_days.valueChanged.connect(self._controls_changed)
         self.low_balance.valueChanged.connect(self._threshold_changed)
         self.theme.changed.connect(self._recolor)
-        self.services.cacheReplaced.connect(self.refresh)
-        self.services.sync.succeeded.connect(lambda _result: self.refresh())
+        self.when_shown = RefreshWhenShown(self, self.refresh)
+        self.services.cacheReplaced.connect(self.when_shown.request)
+        self.services.sync.succeeded.connect(self.when_shown.request)
         self.services.settingsChanged.connect(lambda _settings: self._controls_changed())
         self.watcher.settingsSaved.connect(self._follow_rule)
 
