@@ -33,3 +33,8 @@ class Cancelled(Exception):
 
 class UnsafeUrlError(ApiError):
     """An API URL that would send the secret unencrypted to another machine."""
+
+
+class ResponseTooLarge(ApiError):
+    """An answer far larger than asked for (bytes or records): refused at once, never retried,
+    because asking again would only read the same oversized answer again."""

@@ -4,6 +4,10 @@ Credits become integer ten-thousandths and times epoch seconds here, once, so
 nothing downstream parses text. Unknown fields are ignored and enum-like fields
 (activity, pool, status, kind...) stay plain strings so a new value is kept, not
 rejected.
+
+Nothing from the server is trusted to be small: every string has a length limit and a
+feed page may not hold more records than were asked for, so a 10 MB name or a page of a
+million records is refused with a short message instead of filling memory or the cache.
 """
 
 from __future__ import annotations
@@ -12,12 +16,21 @@ import json
 from functools import cache
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter,
+                      ValidationError)
 
+from a2v2_desktop.api.errors import ResponseTooLarge
 from a2v2_desktop.domain.credits import parse_credits
 from a2v2_desktop.domain.times import parse_rfc3339
 
 MEMO_LIMIT = 4096
+MAX_PAGE = 5000  # the contract's largest feed page (`limit` is 1..5000)
+# Ids and codes (ids, status, activity, model, zone...) are short; 512 is ten times the longest seen.
+KEY_CHARS = 512
+# People's text (names, emails, questions, notes) is free but not unbounded: 10,000 characters
+# is a long essay, and keeps a hostile record from costing more than a few tens of kilobytes.
+TEXT_CHARS = 10_000
+MESSAGE_CHARS = 200  # how much of a validator's message (which may quote the input) an error keeps
 
 
 def _strict_str(value: Any) -> Any:
@@ -75,6 +88,8 @@ def _instant(value: Any) -> int:
 Credits = Annotated[int, BeforeValidator(_credits)]
 Instant = Annotated[int, BeforeValidator(_instant)]
 NonNegative = Annotated[int, Field(ge=0)]
+Key = Annotated[str, StringConstraints(max_length=KEY_CHARS)]
+Text = Annotated[str, StringConstraints(max_length=TEXT_CHARS)]
 
 
 def _currency(value: str) -> str:
@@ -96,19 +111,19 @@ class Money(Record):
 class PaidAccess(Record):
     enabled: bool = False
     price: Money | None = None
-    interval: str | None = None
+    interval: Key | None = None
 
 
 class Organization(Record):
-    id: str
-    name: str
-    timezone: str
+    id: Key
+    name: Text
+    timezone: Key
     created_at: Instant
 
 
 class Plan(Record):
-    id: str
-    name: str
+    id: Key
+    name: Text
     credits_per_period: Credits
     agent_limit: int | None = None
     member_limit: int | None = None
@@ -144,46 +159,46 @@ class BillingSnapshot(Record):
 
 
 class Agent(Record):
-    id: str
-    name: str
-    model: str | None = None
-    model_tier: str | None = None
-    status: str
+    id: Key
+    name: Text
+    model: Key | None = None
+    model_tier: Key | None = None
+    status: Key
     created_at: Instant
     deleted_at: Instant | None = None
     paid_access: PaidAccess | None = None
 
 
 class Member(Record):
-    id: str
-    name: str
-    email: str | None = None
-    role: str
-    status: str
+    id: Key
+    name: Text
+    email: Text | None = None
+    role: Key
+    status: Key
     joined_at: Instant
 
 
 class FeedRecord(Record):
     seq: Annotated[int, Field(ge=1)]
-    id: str
+    id: Key
 
 
 class UsageRecord(FeedRecord):
     hour: Instant
-    agent_id: str
-    member_id: str | None = None
-    activity: str
-    model: str | None = None
-    pool: str
+    agent_id: Key
+    member_id: Key | None = None
+    activity: Key
+    model: Key | None = None
+    pool: Key
     quantity: int
     credits: Credits
 
 
 class Conversation(FeedRecord):
-    agent_id: str
-    visitor_id: str
-    channel: str | None = None
-    country: str | None = None
+    agent_id: Key
+    visitor_id: Key
+    channel: Key | None = None
+    country: Key | None = None
     started_at: Instant
     last_activity_at: Instant
     visitor_messages: NonNegative
@@ -196,26 +211,26 @@ class Conversation(FeedRecord):
 
 
 class UnansweredQuestion(FeedRecord):
-    agent_id: str
-    conversation_id: str | None = None
+    agent_id: Key
+    conversation_id: Key | None = None
     asked_at: Instant
-    question: str
+    question: Text
 
 
 class CreditTransaction(FeedRecord):
     occurred_at: Instant
-    kind: str
-    pool: str
+    kind: Key
+    pool: Key
     credits: Credits
     paid: Money | None = None
-    note: str | None = None
+    note: Text | None = None
 
 
 class Subscription(FeedRecord):
-    agent_id: str
-    subscriber_id: str
-    status: str
-    interval: str
+    agent_id: Key
+    subscriber_id: Key
+    status: Key
+    interval: Key
     price: Money
     started_at: Instant
     current_period_end: Instant | None = None
@@ -223,12 +238,12 @@ class Subscription(FeedRecord):
 
 
 class Transaction(FeedRecord):
-    agent_id: str
-    subscription_id: str | None = None
-    subscriber_id: str
+    agent_id: Key
+    subscription_id: Key | None = None
+    subscriber_id: Key
     created_at: Instant
-    kind: str
-    status: str
+    kind: Key
+    status: Key
     amount: Money
     fee: Money | None = None
 
@@ -254,9 +269,13 @@ T = TypeVar("T", bound=FeedRecord)
 
 
 class TypedFeedPage(Record, Generic[T]):
-    """A whole page validated in one native pass, straight from the bytes."""
+    """A whole page validated in one native pass, straight from the bytes.
 
-    data: list[T]
+    fail_fast: a page of a million broken records stops at the first instead of
+    collecting a million errors (gigabytes); max_length refuses more than any page holds.
+    """
+
+    data: Annotated[list[T], Field(max_length=MAX_PAGE, fail_fast=True)]
     has_more: bool
     next_after_seq: NonNegative
 
@@ -278,8 +297,13 @@ class InvalidRecordError(ValueError):
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "(record)"
         self.where, self.seq, self.field = where, seq, field
-        seq_text = f" seq {seq}" if seq is not None else ""
-        super().__init__(f"invalid record in {where}{seq_text}: field '{field}': {first['msg']}")
+        seq_text = f" seq {_shortened(str(seq))}" if seq is not None else ""
+        super().__init__(f"invalid record in {where}{seq_text}: field '{field}': {_shortened(first['msg'])}")
+
+
+def _shortened(text: str) -> str:
+    """At most MESSAGE_CHARS: validators quote the input, and a 10 MB input must not become a 10 MB message."""
+    return text if len(text) <= MESSAGE_CHARS else text[:MESSAGE_CHARS - 1] + "…"
 
 
 def validate(model: type[Record], raw: Any, where: str) -> Record:
@@ -293,7 +317,7 @@ def validate(model: type[Record], raw: Any, where: str) -> Record:
 
 @cache
 def _list_of(model: type[Record]) -> TypeAdapter:
-    return TypeAdapter(list[model])
+    return TypeAdapter(Annotated[list[model], Field(fail_fast=True)])
 
 
 def validate_many(model: type[Record], raws: list[Any], where: str) -> list[Record]:
@@ -306,21 +330,34 @@ def validate_many(model: type[Record], raws: list[Any], where: str) -> list[Reco
         raise
 
 
-def parse_feed_page(feed: str, body: bytes, after_seq: int) -> tuple[list[FeedRecord], bool, int]:
-    """(records, has_more, next_after_seq) of a feed page's raw bytes.
+def parse_feed_page(feed: str, body: bytes, after_seq: int,
+                    limit: int = MAX_PAGE) -> tuple[list[FeedRecord], bool, int]:
+    """(records, has_more, next_after_seq) of a feed page's raw bytes; at most `limit` records.
 
     pydantic-core parses and validates the JSON in one pass, about four times faster
     than json.loads then per-record validation. Whatever it rejects is parsed again
-    the slow way, which raises ValueError for unreadable JSON and InvalidRecordError
-    naming the feed, the seq and the field, exactly as before.
+    the slow way, which raises ValueError for unreadable JSON, ResponseTooLarge for more
+    records than asked for, and InvalidRecordError naming the feed, the seq and the field.
     """
     try:
         page = _typed_page(feed).validate_json(body)
     except ValidationError:
-        return _parse_page_slowly(feed, json.loads(body), after_seq)
+        return _parse_page_slowly(feed, json.loads(body), after_seq, limit)
+    _check_count(feed, len(page.data), limit)
     return page.data, page.has_more, page.next_after_seq
 
 
-def _parse_page_slowly(feed: str, body: Any, after_seq: int) -> tuple[list[FeedRecord], bool, int]:
+def _parse_page_slowly(feed: str, body: Any, after_seq: int,
+                       limit: int = MAX_PAGE) -> tuple[list[FeedRecord], bool, int]:
+    if isinstance(body, dict) and isinstance(body.get("data"), list):
+        _check_count(feed, len(body["data"]), limit)  # before anything copies or validates a million records
     page = validate(FeedPage, body, f"feed {feed} (page after {after_seq})")
     return validate_many(FEED_RECORDS[feed], page.data, f"feed {feed}"), page.has_more, page.next_after_seq
+
+
+def _check_count(feed: str, count: int, limit: int) -> None:
+    """A page holding more records than asked for breaks the contract: refuse all of it, save none."""
+    if count > limit:
+        raise ResponseTooLarge(
+            f"The server sent {count:,} {feed} records when at most {limit:,} were asked for; the page was "
+            "refused and nothing from it was saved. Try again later; if it keeps happening, tell A2V2 support.")
