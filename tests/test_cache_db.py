@@ -6,7 +6,8 @@ import sqlite3
 import pytest
 from sqlalchemy import inspect
 
-from a2v2_desktop.cache.db import CacheCorruptError, CacheTooNewError, current_revision, head_revision, open_cache
+from a2v2_desktop.cache.db import (MIGRATIONS, CacheCorruptError, CacheTooNewError, current_revision, head_revision,
+                                   known_revisions, open_cache)
 
 
 def digest(path):
@@ -22,6 +23,14 @@ def test_empty_cache_upgrades_to_head(cache_path):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_the_revisions_read_from_file_names_are_alembics_own():
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    assert known_revisions() == tuple(reversed([revision.revision for revision in script.walk_revisions()]))
+    assert head_revision() == script.get_current_head()
 
 
 def test_reopening_keeps_data(cache_path):

@@ -13,14 +13,10 @@ import struct
 import time
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
-from alembic import command
-from alembic.config import Config
-from alembic.util import CommandError
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
@@ -164,20 +160,32 @@ def _enable_pragmas(engine: Engine) -> None:
         event.listen(engine, "connect", _set_sqlite_pragmas)
 
 
-def _alembic_config(connection) -> Config:
+def _alembic_config(connection):
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
 
 
+@cache
+def known_revisions() -> tuple[str, ...]:
+    """The schema revisions this version knows, oldest first, from the migration files' names
+    (`NNNN_what.py` with revision "NNNN"), so opening an up-to-date cache needs no Alembic import."""
+    return tuple(sorted(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py")))
+
+
 def head_revision() -> str:
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    return known_revisions()[-1]
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision Alembic recorded in the cache; None for a database it never touched."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
 def _backup_before_migration(url: str, revision: str) -> None:
@@ -196,7 +204,7 @@ def check_compatible(engine: Engine) -> str | None:
         raise _operational_error(engine, error) from None
     except DatabaseError as error:
         raise CacheCorruptError(f"The cache at {engine.url} cannot be read ({error.orig}). It was left untouched.") from None
-    if revision is not None and not _known(ScriptDirectory(str(MIGRATIONS)), revision):
+    if revision is not None and revision not in known_revisions():
         raise CacheTooNewError(
             f"The cache at {engine.url} was written by a newer version of A2V2 Desktop "
             f"(schema {revision}). Update the app, or choose another cache location; "
@@ -215,15 +223,10 @@ def migrate(engine: Engine, revision: str | None) -> None:
         return
     if revision is not None:
         _backup_before_migration(engine.url.render_as_string(hide_password=False), revision)
+    from alembic import command
+
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "head")
-
-
-def _known(script: ScriptDirectory, revision: str) -> bool:
-    try:
-        return script.get_revision(revision) is not None
-    except CommandError:
-        return False
 
 
 def open_cache(path_or_url: str | os.PathLike) -> tuple[Engine, sessionmaker[Session]]:
@@ -352,7 +355,8 @@ def back_up_and_rebuild(path_or_url: str | os.PathLike) -> Path:
             if source.exists():
                 os.rename(source, backup.with_name(backup.name + suffix))
     except OSError as error:
-        raise CacheError(f"The cache {path} could not be moved aside ({error.strerror}); nothing was deleted.") from None
+        raise CacheError(f"The cache {path} could not be moved aside ({error.strerror}); nothing was deleted.") \
+            from None
     engine, _sessions = open_cache(path)
     engine.dispose()
     return backup
