@@ -78,7 +78,8 @@ def sync_process(base_url: str, cache: Path) -> tuple[float, float]:
            "HOME": str(cache.parent)}
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "a2v2_desktop", "--api-url", base_url, "--cache", str(cache),
-                                "sync", "--quiet"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+                                "sync", "--quiet"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True)
     peak = [0.0]
     watcher = threading.Thread(target=lambda: peak.__setitem__(0, _peak_rss_mb(process)))
     watcher.start()
