@@ -100,20 +100,20 @@ def ask(parent: QWidget | None, diagnosis: CacheDiagnosis, leave: str) -> Choice
     return dialog.choice()
 
 
-def open_or_ask(services: Services, ask: Asker | None, leave: str = QUIT) -> bool:
+def open_or_ask(services: Services, asker: Asker | None, leave: str = QUIT) -> bool:
     """Open the cache for the current mode; when it is refused, ask and follow the answer until the cache
-    is open (True) or the person leaves (False, the file untouched). Without `ask` the refusal is raised."""
+    is open (True) or the person leaves (False, the file untouched). Without an asker the refusal is raised."""
     try:
         services.activate()
         return True
     except CacheError as error:
-        if ask is None:
+        if asker is None:
             raise
         refused = error
     while True:
         diagnosis = diagnose(services.cache_location, refused)
         try:
-            return _follow(services, ask(diagnosis, leave), diagnosis)
+            return _follow(services, asker(diagnosis, leave), diagnosis)
         except CacheError as error:
             refused = error
 
