@@ -13,6 +13,7 @@ from a2v2_desktop.domain.credits import SCALE, group_thousands
 
 SPARKS = "▁▂▃▄▅▆▇█"
 MINUS = "\u2212"
+CLOCK_SLACK = 60  # seconds a moment may lie ahead of the clock and still be "just now"
 STAGE_NAMES = {"unanswered_questions": "unanswered questions", "credit_transactions": "credit transactions"}
 
 
@@ -82,8 +83,12 @@ def ago_text(then: int, now: int) -> str:
 
 
 def synced_text(last_ok: int | None, now: int) -> str:
+    """"Synced 3 minutes ago"; a sync stamped later than the clock now reads (the clock was put back,
+    or was ahead then) is named by its moment, since "just now" would hide how old it may be."""
     if last_ok is None:
         return "Not synced yet"
+    if last_ok > now + CLOCK_SLACK:
+        return f"Synced {moment_text(last_ok)} (ahead of this computer's clock)"
     return f"Synced {ago_text(last_ok, now)}"
 
 

@@ -347,8 +347,9 @@ def card_figures(view: BillingView) -> dict[str, tuple[str, str]]:
     s, tz = view.data.snapshot, zone(view.timezone)
     spent = " + ".join(f"{credits_text(view.period_spend.get(pool, 0))} {POOL_NAMES[pool].split()[0]}"
                        for pool in POOL_NAMES)
-    days = fc.days_between(view.request.now, s.period_end, tz)
-    remaining = f"{days:,} day{'s' if days != 1 else ''} remaining" if days > 0 else "renews today"
+    # Not before the server's own as_of: a clock that is behind must not add days to the period.
+    days = fc.days_between(max(view.request.now, s.as_of), s.period_end, tz)
+    remaining = _days_left_text(days)
     return {
         MESSAGE: (credits_text(s.plan_credits_remaining),
                   f"of {fc.whole_credits(s.plan_credits_per_period)} · Refilled on "
@@ -359,6 +360,13 @@ def card_figures(view: BillingView) -> dict[str, tuple[str, str]]:
                f"{remaining} · {elide(s.plan_name, 40)}, {fc.whole_credits(s.plan_credits_per_period)} "
                f"credits {'per month' if fc.period_months(s) == 1 else 'a period'}"),
     }
+
+
+def _days_left_text(days: int) -> str:
+    """Until renewal; a period that has ended by this clock (a stale cache, or a clock far ahead) says so."""
+    if days > 0:
+        return f"{days:,} day{'s' if days != 1 else ''} remaining"
+    return "renews today" if days == 0 else "renewal has passed: sync to see the new period"
 
 
 def recharge_note(rule: fc.AutoRecharge, renewal: str) -> str:
