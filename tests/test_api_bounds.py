@@ -353,3 +353,12 @@ def test_gzip_answers_still_decode(front):
     server = front(only("/members", Oversized(lambda: iter([body]), {"Content-Encoding": "gzip"})))
     with client(server) as api:
         assert api.members() == []
+
+
+def test_broken_gzip_is_retried_like_broken_json(front):
+    server = front(only("/members", Oversized(lambda: iter([b"\x1f\x8b\x08\x00not gzip at all"]),
+                                              {"Content-Encoding": "gzip"})))
+    with client(server) as api, pytest.raises(ServerError) as caught:
+        api.members()
+    assert "could not be decoded (broken gzip" in str(caught.value)
+    assert server.count("/members") == FAST_RETRY.attempts

@@ -103,8 +103,8 @@ def _size_text(size: int) -> str:
 
 def _too_large(path: str, cap: int) -> ResponseTooLarge:
     return ResponseTooLarge(
-        f"The server sent more than {_size_text(cap)} for {path}, far more than that answer can take; "
-        "reading stopped so memory is not exhausted, and nothing from it was saved. "
+        f"The server sent more than {_size_text(cap)} for {path}, far more than such an answer should be; "
+        "the client stopped reading so memory is not exhausted, and saved nothing from it. "
         "Try again later; if it keeps happening, tell A2V2 support.")
 
 
@@ -125,7 +125,7 @@ def _gunzip(chunks):
                 chunk = decompressor.unconsumed_tail
         yield decompressor.flush()
     except zlib.error as error:
-        raise ValueError(f"the answer's gzip encoding is broken ({error})") from None
+        raise httpx.DecodingError(f"broken gzip: {error}") from None
 
 
 def _decoded_chunks(response: httpx.Response):
@@ -140,7 +140,7 @@ def _decoded_chunks(response: httpx.Response):
     return response.iter_bytes(CHUNK_BYTES)  # an encoding we never asked for: httpx decodes it
 
 
-def read_at_most(response: httpx.Response, cap: int, cancel: threading.Event) -> bytes | None:
+def _read_at_most(response: httpx.Response, cap: int, cancel: threading.Event) -> bytes | None:
     """The decoded body, or None once it (or its declared length) passes `cap`; no more than cap is ever held."""
     declared = _declared_length(response)
     if declared is not None and declared > cap:
@@ -257,8 +257,8 @@ class ApiClient:
                 log.warning("GET %s: %s", path, last_problem)
                 self._backoff(attempt, f"Connection problem on {path}")
                 continue
-            except ValueError as error:  # a broken gzip stream: as unreadable as broken JSON
-                last_problem = str(error)
+            except httpx.DecodingError as error:  # a broken gzip stream: as unreadable as broken JSON
+                last_problem = f"the answer could not be decoded ({error})"
                 self._backoff(attempt, f"Unreadable answer from {path}")
                 continue
             status = response.status_code
@@ -288,7 +288,7 @@ class ApiClient:
         with self._http.stream("GET", path, params=params) as response:
             self._note_rate_headers(response)
             ok = response.status_code == 200
-            body = read_at_most(response, max_bytes if ok else ERROR_BODY_BYTES, self.cancel)
+            body = _read_at_most(response, max_bytes if ok else ERROR_BODY_BYTES, self.cancel)
         if body is None and ok:
             raise _too_large(path, max_bytes)
         return response, body or b""
