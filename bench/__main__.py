@@ -19,11 +19,12 @@ from pathlib import Path
 
 from a2v2_desktop.cache.db import head_revision
 from bench import startup, sync
+from bench.report import report_figures
 from bench.orgs import OUT, SPECS
 from bench.standin import StandinProcess
 from bench.stats import Figure, load, print_table
 
-PARTS = ("sync", "ingest", "incremental", "window", "startup")
+PARTS = ("sync", "ingest", "incremental", "window", "startup", "report")
 SAMPLE_PAGES = {"large": {"usage": 60, "conversations": 20}, "medium": {}}
 
 
@@ -107,6 +108,8 @@ def main() -> int:
         figures += window_parts(cache, args.runs, work)
     if "startup" in parts:
         figures += [startup.cold_start(cache, work, args.runs), startup.import_qt(args.runs)]
+    if "report" in parts:
+        figures += report_figures(cache, args.runs)
     shutil.rmtree(work, ignore_errors=True)
     print(f"\n{load()} at the end; {time.monotonic() - started:.0f} s in all\n")
     print_table(figures, sys.stdout)

@@ -57,7 +57,7 @@ def serving_rate(base_url: str, runs: int) -> Figure:
     return figure
 
 
-def _peak_rss_mb(process: subprocess.Popen) -> float:
+def peak_rss_mb(process: subprocess.Popen) -> float:
     """The child's peak resident memory (VmHWM), read until it exits."""
     peak = 0.0
     status = Path(f"/proc/{process.pid}/status")
@@ -81,7 +81,7 @@ def sync_process(base_url: str, cache: Path) -> tuple[float, float]:
                                 "sync", "--quiet"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True)
     peak = [0.0]
-    watcher = threading.Thread(target=lambda: peak.__setitem__(0, _peak_rss_mb(process)))
+    watcher = threading.Thread(target=lambda: peak.__setitem__(0, peak_rss_mb(process)))
     watcher.start()
     _out, err = process.communicate()
     seconds = time.perf_counter() - started
