@@ -211,7 +211,7 @@ def test_hostile_names_render_as_text(panel, settle):
     assert model.index(position, NAME).data() == hostile.name
     assert "&lt;script&gt;" in model.index(position, NAME).data(Qt.ToolTipRole)
     long_row = model.index(model.rows.index(rows[long_name.id]), NAME)
-    assert len(long_row.data()) <= 80 and len(model.cell_text(rows[long_name.id], NAME)) == 5000
+    assert len(long_row.data()) <= 80 and len(model.cell_texts(rows[long_name.id])[NAME]) == 5000
     panel.agents_table.view.selectRow(panel.agents_table.proxy.mapFromSource(model.index(position, NAME)).row())
     settle(panel.services)
     assert panel.chart_title.textFormat() == Qt.PlainText

@@ -23,6 +23,7 @@ COLUMNS = ("Name", "Credits", "Share", "Quantity", "Change", "Trend")
 NAME, CREDITS, SHARE, QUANTITY, CHANGE, TREND = range(len(COLUMNS))
 SORT_ROLE = Qt.UserRole
 KEY_ROLE = Qt.UserRole + 1
+RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
 
 
 class BreakdownModel(QAbstractTableModel):
@@ -34,10 +35,17 @@ class BreakdownModel(QAbstractTableModel):
         self.rows: list[BreakdownRow] = []
         self.total = 0
         self.warning_icon = None
+        self.shown: list[tuple[str, ...]] = []  # per row, each cell's text as shown
+        self.sort_keys: list[tuple] = []  # per row, each cell's exact sort value
+        self._answers = self._role_answers()
 
     def set_rows(self, rows: tuple[BreakdownRow, ...], total: int) -> None:
+        """Texts and sort keys are worked out once here: Qt asks for each cell many times while it
+        sizes columns, sorts and paints, and hundreds of rows would otherwise redo it all each time."""
         self.beginResetModel()
         self.rows, self.total = list(rows), total
+        self.shown = [(elide(name), *rest) for name, *rest in map(self.cell_texts, self.rows)]
+        self.sort_keys = [tuple(self._sort_value(row, c) for c in range(len(COLUMNS))) for row in self.rows]
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt's name
@@ -56,8 +64,8 @@ class BreakdownModel(QAbstractTableModel):
     def name_text(self, row: BreakdownRow) -> str:
         return f"{isolated(row.name)} ({self.inactive_word})" if row.inactive else row.name
 
-    def cell_text(self, row: BreakdownRow, column: int) -> str:
-        """What a cell says (also what Ctrl+C copies, so names are never cut there)."""
+    def cell_texts(self, row: BreakdownRow) -> tuple[str, ...]:
+        """What each cell says (also what Ctrl+C copies, so names are never cut there)."""
         return (
             self.name_text(row),
             text.credits_text(row.credits),
@@ -65,35 +73,41 @@ class BreakdownModel(QAbstractTableModel):
             f"{row.quantity:,}",
             text.change_text(row.credits, row.previous_credits),
             text.sparkline(row.trend),
-        )[column]
+        )
 
     def data(self, index: QModelIndex, role=Qt.DisplayRole):
-        if not index.isValid():
+        """One dictionary lookup per call: Qt asks for every role of every cell it sizes or paints."""
+        answer = self._answers.get(role)
+        if answer is None or not index.isValid():
             return None
-        row, column = self.rows[index.row()], index.column()
-        if role == Qt.DisplayRole:
-            content = self.cell_text(row, column)
-            return elide(content) if column == NAME else content
-        if role == SORT_ROLE:
-            return self._sort_value(row, column)
-        if role == KEY_ROLE:
-            return row.key
-        if role == Qt.ToolTipRole and column == NAME:
-            return plain_tooltip(self._name_tooltip(row))
-        if role == Qt.TextAlignmentRole and column != NAME:
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        if role == Qt.ForegroundRole and row.inactive:
+        return answer(index.row(), index.column())
+
+    def _role_answers(self) -> dict:
+        """Per role, how to answer for (row, column); roles not here are None."""
+        return {
+            int(Qt.DisplayRole): lambda r, c: self.shown[r][c],
+            int(SORT_ROLE): lambda r, c: self.sort_keys[r][c],
+            int(KEY_ROLE): lambda r, _c: self.rows[r].key,
+            int(Qt.ToolTipRole): lambda r, c: plain_tooltip(self._name_tooltip(self.rows[r])) if c == NAME else None,
+            int(Qt.TextAlignmentRole): lambda _r, c: RIGHT if c != NAME else None,
+            int(Qt.ForegroundRole): self._foreground,
+            int(Qt.FontRole): self._font,
+            int(Qt.DecorationRole): lambda r, c: self.warning_icon if c == NAME and self.rows[r].runaway else None,
+        }
+
+    def _foreground(self, r: int, column: int):
+        if self.rows[r].inactive:
             return QGuiApplication.palette().color(QPalette.PlaceholderText)
-        if role == Qt.ForegroundRole and column == TREND:
-            return QGuiApplication.palette().color(QPalette.Link)
-        if role == Qt.FontRole and (row.inactive or row.runaway):
-            font = QFont()
-            font.setItalic(row.inactive)
-            font.setBold(row.runaway)
-            return font
-        if role == Qt.DecorationRole and column == NAME and row.runaway:
-            return self.warning_icon
-        return None
+        return QGuiApplication.palette().color(QPalette.Link) if column == TREND else None
+
+    def _font(self, r: int, _column: int) -> QFont | None:
+        row = self.rows[r]
+        if not (row.inactive or row.runaway):
+            return None
+        font = QFont()
+        font.setItalic(row.inactive)
+        font.setBold(row.runaway)
+        return font
 
     def _name_tooltip(self, row: BreakdownRow) -> str:
         note = "\nFar above its normal spend: see the warning above." if row.runaway else ""
@@ -111,7 +125,8 @@ class BreakdownModel(QAbstractTableModel):
 
 class _Proxy(QSortFilterProxyModel):
     def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:  # noqa: N802
-        return left.data(SORT_ROLE) < right.data(SORT_ROLE)
+        keys = self.sourceModel().sort_keys  # read directly: a round trip through Qt per comparison is slow
+        return keys[left.row()][left.column()] < keys[right.row()][right.column()]
 
 
 class BreakdownTable(QWidget):
@@ -197,7 +212,7 @@ class BreakdownTable(QWidget):
         """Selected rows (all rows when none is selected) as tab-separated text with a header line."""
         rows = self.selected_rows() or self.shown_rows()
         lines = ["\t".join(COLUMNS)]
-        lines += ["\t".join(self.model.cell_text(row, c) for c in range(len(COLUMNS))) for row in rows]
+        lines += ["\t".join(self.model.cell_texts(row)) for row in rows]
         return "\n".join(lines)
 
     def copy_selection(self) -> None:
