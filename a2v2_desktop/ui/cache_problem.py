@@ -149,6 +149,8 @@ class ReadOnlyNotice(QObject):
         self.window.setWindowTitle(f"A2V2 Desktop — read-only: {reason}" if reason else "A2V2 Desktop")
         if reason:
             self.window.sync_action.setEnabled(False)
+        for editor in (self.window.alerts.editor, self.window.billing.low_balance):  # they would save to the cache
+            editor.setEnabled(not reason)
 
     def _rebuilt(self, backup: Path) -> None:
         self.window.statusBar().showMessage(f"The old cache was kept at {backup}; syncing a new one.", 30_000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from a2v2_desktop.ui.notifier import Notifier
+from a2v2_desktop.ui.notifier import Notifier, desktop_body
 
 
 def synced_once(make_app, account_settings, start_server, demo_credentials, qtbot, settle):
@@ -91,7 +91,7 @@ def test_notifications_show_untrusted_names_as_plain_text(qtbot):
     notifier.tray = FakeTray()
     notifier.notify("Runaway agent: <b>Bot</b>", "1 & 2")
     assert seen == [("Runaway agent: <b>Bot</b>", "1 & 2")]
-    assert notifier.tray.shown == [("Runaway agent: <b>Bot</b>", "1 & 2", QSystemTrayIcon.Warning)]
+    assert notifier.tray.shown == [("Runaway agent: <b>Bot</b>", desktop_body("1 & 2"), QSystemTrayIcon.Warning)]
 
 
 def test_tray_icon_follows_the_settings_and_keeps_the_app_running(make_app, account_settings, cache_copy, settle):
@@ -112,3 +112,10 @@ def test_tray_icon_follows_the_settings_and_keeps_the_app_running(make_app, acco
     assert window.isVisible()
     services.update_settings(tray_icon=False)
     assert not tray.shown and window.notifier.tray is None
+
+
+def test_a_linux_notification_body_cannot_fetch_or_link():
+    hostile = 'Agent <img src="http://127.0.0.1:9/x.png"> & <a href="http://evil">co</a>'
+    assert desktop_body(hostile, "linux") == \
+        'Agent &lt;img src="http://127.0.0.1:9/x.png"&gt; &amp; &lt;a href="http://evil"&gt;co&lt;/a&gt;'
+    assert desktop_body(hostile, "darwin") == desktop_body(hostile, "win32") == hostile

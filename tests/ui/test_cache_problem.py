@@ -144,6 +144,7 @@ def test_read_only_shows_every_panel_and_writes_nothing(kind, make_app, account_
         assert window.billing.view is not None and window.analytics.view is not None
         assert "read-only" in window.windowTitle() and services.read_only
         assert not window.sync_action.isEnabled() and not services.sync.timer.isActive()
+        assert not window.alerts.editor.isEnabled() and not window.billing.low_balance.isEnabled()
         assert not services.sync.start()
         window.watcher.check()
         window.watcher.save_budget("org", 5)
