@@ -25,7 +25,8 @@ from a2v2_desktop.cache.models import BillingSnapshot, FeedCursor, Organization,
 
 _DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _INT64 = range(-2**63, 2**63)
-_LONG_NUMBER = re.compile(r"\d{19}")
+# 19 digits in a row; tried only where a run of digits starts, so each run is read once, not once per digit
+_LONG_NUMBER = re.compile(r"(?<!\d)\d{19}")
 
 
 @dataclass(frozen=True)
