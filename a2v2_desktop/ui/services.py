@@ -294,8 +294,8 @@ class Services(QObject):
         self._store(self.settings.without_organization(profile))
         if clear_cache:
             _delete_files(location)
-        if shown:
-            self.activate()
+        if shown:  # the next one's cache may be refused too: ask, as on any switch
+            open_or_ask(self, self.ask_cache_problem, CANCEL)
             self.sync.start()
 
     def _switch(self, **changes) -> None:

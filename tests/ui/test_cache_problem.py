@@ -145,6 +145,7 @@ def test_read_only_shows_every_panel_and_writes_nothing(kind, make_app, account_
         assert "read-only" in window.windowTitle() and services.read_only
         assert not window.sync_action.isEnabled() and not services.sync.timer.isActive()
         assert not window.alerts.editor.isEnabled() and not window.billing.low_balance.isEnabled()
+        assert not window.settings_panel.clear_button.isEnabled()
         assert not services.sync.start()
         window.watcher.check()
         window.watcher.save_budget("org", 5)
@@ -169,6 +170,24 @@ def test_switching_to_an_organization_with_a_bad_cache_can_be_cancelled(make_app
     assert answers.shown[0][1] == CANCEL and answers.offered() == {REBUILD}
     assert services.settings.active_organization == shown and services.engine is not None
     assert window.usage.view.has_usage
+    assert fingerprint(cache) == before
+
+
+def test_removing_the_shown_organization_asks_about_the_next_ones_bad_cache(make_app, account_settings, cache_copy,
+                                                                           tmp_path, settle):
+    answers = Chooser(Choice.LEAVE)
+    services, window = make_app(account_settings(), prompts=answers)
+    settle(services)
+    broken = Organization(profile="org-broken", name="Broken", api_url="https://example.invalid")
+    cache = tmp_path / "orgs" / "org-broken" / "cache.sqlite"
+    cache.parent.mkdir(parents=True)
+    corrupt(cache, None)
+    before = fingerprint(cache)
+    services.save_organization(broken)
+    services.remove_organization(services.settings.active_organization, clear_cache=False)
+    settle(services)
+    assert services.settings.active_organization == "org-broken"
+    assert answers.shown[0][1] == CANCEL and services.engine is None
     assert fingerprint(cache) == before
 
 

@@ -115,7 +115,7 @@ class SettingsPanel(QWidget):
         _select(self.week_start, settings.week_start)
         self.cache_location.setText(services.cache_location if mode != WELCOME else "No cache open.")
         self.cache_size.setText(f"Size on disk: {size_text(cache_size(services.cache_location))}")
-        self.clear_button.setEnabled(services.engine is not None)
+        self.clear_button.setEnabled(services.engine is not None and not services.read_only)
         self._fill_timezones(None)
         services.query(queries.organization, on_done=lambda org: self._fill_timezones(org.timezone if org else None))
 
