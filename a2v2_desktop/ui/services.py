@@ -122,7 +122,7 @@ class SyncController(QObject):
         if self.worker is not None:  # the last one announced its outcome; let its thread end
             self.worker.wait()
             self._finished()
-        worker = SyncWorker(source, self.services.engine, self)
+        worker = SyncWorker(source, self.services.engine, self.services.clock, self)
         worker.progress.connect(self.progress)
         for outcome, relay in ((worker.succeeded, self.succeeded), (worker.failed, self.failed),
                                (worker.cancelled, self.cancelled)):

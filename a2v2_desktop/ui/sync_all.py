@@ -32,8 +32,8 @@ class OrgSyncWorker(SyncWorker):
     checked = Signal(object)  # insights.watch.Watched
 
     def __init__(self, source: SyncSource, location: str, clock: Callable[[], float], parent: QObject | None = None):
-        super().__init__(source, None, parent)
-        self.location, self.clock = location, clock
+        super().__init__(source, None, clock, parent)
+        self.location = location
 
     def run(self) -> None:
         try:

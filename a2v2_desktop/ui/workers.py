@@ -8,6 +8,7 @@ a result is still wanted.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -110,9 +111,10 @@ class SyncWorker(QThread):
     failed = Signal(object)  # SyncFailure
     cancelled = Signal()
 
-    def __init__(self, source: SyncSource, engine: Engine, parent: QObject | None = None):
+    def __init__(self, source: SyncSource, engine: Engine, clock: Callable[[], float] = time.time,
+                 parent: QObject | None = None):
         super().__init__(parent)
-        self.source, self.engine = source, engine
+        self.source, self.engine, self.clock = source, engine, clock  # the app's clock stamps the sync run
         self.cancel_event = threading.Event()
 
     def cancel(self) -> None:
@@ -121,7 +123,8 @@ class SyncWorker(QThread):
     def run(self) -> None:
         try:
             with ApiClient(self.source.api_url, self.source.credentials, cancel=self.cancel_event) as client:
-                engine = SyncEngine(client, self.engine, progress=self.progress.emit, cancel=self.cancel_event)
+                engine = SyncEngine(client, self.engine, progress=self.progress.emit, cancel=self.cancel_event,
+                                    clock=self.clock)
                 result = engine.run()
         except Cancelled:
             self.cancelled.emit()

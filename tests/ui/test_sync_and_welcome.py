@@ -40,6 +40,8 @@ def test_gui_stays_responsive_while_a_slow_server_syncs(make_app, account_settin
     assert len(ticks) > elapsed / 0.02 * 0.25 and max(gaps) < elapsed / 4
     assert {p.stage for p in progress} >= {"organization", "usage", "billing"}
     assert finished.args[0].total_records > 30_000
+    with services.engine.connect() as connection:  # stamped by the app's clock, as the status reads it
+        assert queries.last_successful_sync(connection) == int(services.clock())
     settle(services)
     assert window.usage.view.has_usage and window.usage.cards["Credits used"].value.text() != "0.00"
     assert window.status.message.text().startswith("Synced")
