@@ -12,7 +12,7 @@ import os
 import keyring
 from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
-from a2v2_desktop.api.client import Credentials
+from a2v2_desktop.api.endpoint import Credentials
 
 SERVICE = "A2V2 Desktop"
 ENV_KEY, ENV_SECRET = "A2V2_API_KEY", "A2V2_API_SECRET"

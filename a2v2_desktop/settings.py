@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from a2v2_desktop import paths
-from a2v2_desktop.api.client import DEFAULT_API_URL
+from a2v2_desktop.api.endpoint import DEFAULT_API_URL
 
 
 DEFAULT_PROFILE = "default"  # the keychain profile the command line reads, and the single account's

@@ -9,7 +9,6 @@ answer far larger than asked for stops the client instead of exhausting memory.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import random
@@ -17,7 +16,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,13 +33,11 @@ from a2v2_desktop.api.errors import (
     RequestError,
     ResponseTooLarge,
     ServerError,
-    UnsafeUrlError,
 )
+from a2v2_desktop.api.endpoint import Credentials, check_api_url
 from a2v2_desktop.api.records import MAX_PAGE
 
 log = logging.getLogger(__name__)
-
-DEFAULT_API_URL = "https://api.a2v2.ai/v1/open"
 
 # Byte caps. The contract bounds a feed page by records (`limit` <= 5000), not bytes; its
 # records are 200-500 bytes of JSON, so 4 KiB each on average is ten times that and still
@@ -58,12 +55,6 @@ CHUNK_BYTES = 64 * 1024
 WaitCallback = Callable[[str, float], None]
 
 
-@dataclass(frozen=True)
-class Credentials:
-    api_key: str
-    api_secret: str = field(repr=False)
-
-
 @dataclass
 class RetryPolicy:
     attempts: int = 6
@@ -71,25 +62,6 @@ class RetryPolicy:
     backoff_cap: float = 8.0
     # Below this many requests left in the window, wait for the window to reset.
     slow_down_below: int = 2
-
-
-def check_api_url(url: str) -> str:
-    """Refuse plain http except to this machine, so the secret never crosses a network in clear."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeUrlError(f"Not an API URL: {url!r} (expected https://host/path).")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise UnsafeUrlError(f"Refusing unencrypted http:// to {parts.hostname}: use https://, or a loopback address.")
-    return url.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def feed_page_bytes(limit: int) -> int:

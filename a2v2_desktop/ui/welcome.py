@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from a2v2_desktop.api.client import Credentials, check_api_url
+from a2v2_desktop.api.endpoint import Credentials, check_api_url
 from a2v2_desktop.api.errors import ApiError
 from a2v2_desktop.keychain import KeychainUnavailable
 from a2v2_desktop.settings import DEFAULT_PROFILE, Organization

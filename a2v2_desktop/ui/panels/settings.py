@@ -9,7 +9,7 @@ from zoneinfo import available_timezones
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from a2v2_desktop.api.client import check_api_url
+from a2v2_desktop.api.endpoint import check_api_url
 from a2v2_desktop.api.errors import ApiError
 from a2v2_desktop.cache import queries
 from a2v2_desktop.ui.prompts import Prompts
