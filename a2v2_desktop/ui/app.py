@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from a2v2_desktop import __version__, keychain, paths  # noqa: E402
 from a2v2_desktop.cache.db import CacheError, cache_url  # noqa: E402
 from a2v2_desktop.logs import log_file  # noqa: E402
-from a2v2_desktop.settings import Settings, load_settings, save_settings  # noqa: E402
+from a2v2_desktop.settings import Settings, load_settings, save_settings, settings_path  # noqa: E402
 from a2v2_desktop.ui.cache_problem import QUIT, install_read_only_notice, open_or_ask  # noqa: E402
 from a2v2_desktop.ui.crash import CrashReporter  # noqa: E402
 from a2v2_desktop.ui.help_menu import install_help_menu  # noqa: E402
@@ -109,6 +109,7 @@ def run_gui(args) -> int:
         return smoke_test(app, reporter)
     options = AppOptions(account_cache=getattr(args, "cache", None) or os.environ.get("A2V2_CACHE"),
                          api_url=getattr(args, "api_url", None) or os.environ.get("A2V2_API_URL"))
+    open_demo_on_first_run(options.settings_path)
     guard = SingleInstance(instance_key(*cache_locations(options)), app)
     if not guard.claim():
         print("A2V2 Desktop is already running: its window was brought forward.", file=sys.stderr)
@@ -121,6 +122,17 @@ def run_gui(args) -> int:
     window.show()
     services.sync.start()
     return app.exec()
+
+
+def open_demo_on_first_run(saved_at: Path | None) -> bool:
+    """The very first start (no settings saved yet) opens on the demo, so a new user sees a filled
+    window at once; "Connect your organization" is in Settings and Organizations → Add. Later starts
+    keep whatever the user chose, the welcome page included. True when this was the first run."""
+    path = saved_at or settings_path()
+    if path.exists():
+        return False
+    save_settings(Settings(demo_mode=True), path)
+    return True
 
 
 def cache_locations(options: AppOptions) -> tuple[str, str]:

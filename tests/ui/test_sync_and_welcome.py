@@ -13,6 +13,8 @@ from a2v2_desktop.cache import queries
 from a2v2_desktop.domain.times import zone
 from a2v2_desktop.insights import ranges, text
 from a2v2_desktop.standin.server import Faults
+from a2v2_desktop.settings import load_settings
+from a2v2_desktop.ui.app import open_demo_on_first_run
 from a2v2_desktop.ui.services import ACCOUNT, DEMO, WELCOME
 
 
@@ -90,6 +92,19 @@ def test_first_run_demo_reaches_a_filled_usage_panel(make_app, qtbot, settle, tm
         credits, _ = queries.spend_total(connection, *usage.view.span.bounds(zone(usage.view.timezone)))
     assert usage.cards["Credits used"].value.text() == text.credits_text(credits) != "0.00"
     assert window.org_label.text() == "Kite & Key Learning"
+
+
+def test_the_very_first_start_opens_on_the_demo_and_later_starts_keep_the_choice(make_app, qtbot, settle, tmp_path):
+    settings = tmp_path / "settings.json"
+    assert open_demo_on_first_run(settings)
+    services, window = make_app()
+    assert services.mode == DEMO and window.pages.currentWidget() is not window.welcome
+    with qtbot.waitSignal(services.sync.succeeded, timeout=30_000):
+        services.sync.start()
+    settle(services)
+    assert window.status.badge.isVisible() and window.usage.view.organization == "Kite & Key Learning"
+    services.update_settings(demo_mode=False)
+    assert not open_demo_on_first_run(settings) and not load_settings(settings).demo_mode
 
 
 def test_connect_without_a_keychain_keeps_the_secret_for_the_session_only(make_app, qtbot, settle, tmp_path,
