@@ -20,15 +20,8 @@ from a2v2_desktop.cache.db import _alembic_config, open_cache
 from a2v2_desktop.domain.credits import format_credits
 from a2v2_desktop.domain.times import format_rfc3339, local_day_bounds
 from a2v2_desktop.sync.engine import SyncEngine
+from tests.test_sync_properties import BILLING, ORG
 
-ORG = {"id": "o", "name": "Org", "timezone": "UTC", "created_at": "2026-01-01T00:00:00Z"}
-BILLING = {
-    "as_of": "2026-11-27T12:00:00Z",
-    "plan": {"id": "p", "name": "Pro", "credits_per_period": "2000"},
-    "period": {"start": "2026-11-01T00:00:00Z", "end": "2026-12-01T00:00:00Z"},
-    "balance": {"plan_credits_remaining": "1", "topup_credits_remaining": "0", "credits_used_this_period": "1999"},
-    "auto_recharge": {"enabled": False},
-}
 BASE = 1_790_000_000 - 1_790_000_000 % 86400  # a UTC midnight in 2026
 
 versions = st.lists(st.tuples(

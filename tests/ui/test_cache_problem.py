@@ -8,6 +8,7 @@ import random
 import shutil
 import sqlite3
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -154,16 +155,21 @@ def test_read_only_shows_every_panel_and_writes_nothing(kind, make_app, account_
     assert "failed" not in caplog.text  # nothing even tried to write
 
 
+def broken_organization(tmp_path) -> tuple[Organization, Path]:
+    """An organization whose cache (where the app keeps it) is random bytes."""
+    cache = tmp_path / "orgs" / "org-broken" / "cache.sqlite"
+    cache.parent.mkdir(parents=True)
+    corrupt(cache, None)
+    return Organization(profile="org-broken", name="Broken", api_url="https://example.invalid"), cache
+
+
 def test_switching_to_an_organization_with_a_bad_cache_can_be_cancelled(make_app, account_settings, cache_copy,
                                                                          tmp_path, settle):
     answers = Chooser(Choice.LEAVE)
     services, window = make_app(account_settings(), prompts=answers)
     settle(services)
     shown = services.settings.active_organization
-    broken = Organization(profile="org-broken", name="Broken", api_url="https://example.invalid")
-    cache = tmp_path / "orgs" / "org-broken" / "cache.sqlite"
-    cache.parent.mkdir(parents=True)
-    corrupt(cache, None)
+    broken, cache = broken_organization(tmp_path)
     before = fingerprint(cache)
     services.add_organization(broken)
     settle(services)
@@ -178,10 +184,7 @@ def test_removing_the_shown_organization_asks_about_the_next_ones_bad_cache(make
     answers = Chooser(Choice.LEAVE)
     services, window = make_app(account_settings(), prompts=answers)
     settle(services)
-    broken = Organization(profile="org-broken", name="Broken", api_url="https://example.invalid")
-    cache = tmp_path / "orgs" / "org-broken" / "cache.sqlite"
-    cache.parent.mkdir(parents=True)
-    corrupt(cache, None)
+    broken, cache = broken_organization(tmp_path)
     before = fingerprint(cache)
     services.save_organization(broken)
     services.remove_organization(services.settings.active_organization, clear_cache=False)
