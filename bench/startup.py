@@ -1,4 +1,4 @@
-"""Start-up figures, each a fresh process timed from its spawn."""
+"""Figures of fresh processes: start-up time from the spawn, and the window's peak memory."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ from pathlib import Path
 from bench.standin import ROOT
 from bench.stats import Figure
 
+# A clean, display-less user: no settings, keychain or session bus of the person running the bench.
+_ENV = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": "/tmp",
+        "XDG_CONFIG_HOME": "/tmp/a2v2-bench-config", "XDG_DATA_HOME": "/tmp/a2v2-bench-data",
+        "XDG_STATE_HOME": "/tmp/a2v2-bench-state", "XDG_RUNTIME_DIR": "/tmp/a2v2-bench-runtime"}
+
 
 def _spawn_until(command: list[str], marker: str | None) -> float:
     """Seconds from spawning `command` to `marker` on its output (or to its exit)."""
-    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": "/tmp",
-           "XDG_CONFIG_HOME": "/tmp/a2v2-bench-config", "XDG_DATA_HOME": "/tmp/a2v2-bench-data",
-           "XDG_STATE_HOME": "/tmp/a2v2-bench-state", "XDG_RUNTIME_DIR": "/tmp/a2v2-bench-runtime"}
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, cwd=ROOT, env=_ENV, stdout=subprocess.PIPE, text=True)
     for line in process.stdout:
         if line.strip() == marker:
             break
@@ -34,6 +36,18 @@ def cold_start(cache: Path, folder: Path, runs: int) -> Figure:
         place = folder / f"cold-{run}"
         place.mkdir(exist_ok=True)
         figure.values.append(_spawn_until([sys.executable, "-m", "bench.coldstart", str(cache), str(place)], "painted"))
+    return figure
+
+
+def peak_memory(cache: Path, folder: Path, runs: int) -> Figure:
+    figure = Figure("peak memory, large cache open and every panel visited", "MB", target="≤ 400",
+                    note="RSS high-water mark of a fresh window process (bench/memory.py)")
+    for run in range(runs):
+        place = folder / f"memory-{run}"
+        place.mkdir(exist_ok=True)
+        output = subprocess.run([sys.executable, "-m", "bench.memory", str(cache), str(place)], cwd=ROOT,
+                                env=_ENV, capture_output=True, text=True, timeout=600, check=True).stdout
+        figure.values.append(float(output.split("peak ", 1)[1]))
     return figure
 
 
