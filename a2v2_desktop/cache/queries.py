@@ -108,9 +108,19 @@ def spend_by_activity(connection: Connection, start: int, end: int, agent_ids: S
     return _ordered([SpendRow(activity, activity, sums.credits, sums.quantity) for activity, sums in found.items()])
 
 
-def spend_by_hour(connection: Connection, start: int, end: int, agent_ids: Sequence[str] | None = None) -> list[tuple[int, str, int, int]]:
-    """(hour, activity, credits, quantity) per UTC hour and activity: the input for any local bucketing."""
-    return rollups.hourly_by(connection, ("activity",), start, end, agent_ids)
+BUCKETS_PER_QUERY = 1000  # a day is at most three rollup pieces of four parameters: well under SQLite's limit
+
+
+def credits_by_bucket(connection: Connection, buckets: Sequence[tuple[int, int]],
+                      agent_ids: Sequence[str] | None = None) -> list[int]:
+    """Credits spent in each [lo, hi) bucket (e.g. each local day), summed by SQL from the rollups,
+    so a year of days returns 365 numbers rather than every hour of the year."""
+    credits = [0] * len(buckets)
+    for first in range(0, len(buckets), BUCKETS_PER_QUERY):
+        found = rollups.sums_by(connection, (), buckets[first:first + BUCKETS_PER_QUERY], agent_ids)
+        for (index,), sums in found.items():
+            credits[first + index] = sums.credits
+    return credits
 
 
 def conversation_stats(connection: Connection, start: int, end: int, agent_ids: Sequence[str] | None = None) -> ConversationStats:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +11,7 @@ from sqlalchemy import Connection, Engine
 
 from a2v2_desktop.cache import queries, usage_queries
 from a2v2_desktop.domain.credits import format_credits
-from a2v2_desktop.domain.times import days_between, local_date, local_day_bounds, zone
+from a2v2_desktop.domain.times import days_between, local_day_bounds, zone
 
 
 class ReportError(Exception):
@@ -35,13 +34,14 @@ class SpendReport:
     agent_ids: tuple[str, ...] | None = None  # None: every agent
 
 
-def credits_by_local_day(hourly: list[tuple[int, str, int, int]], first: date, last: date, tz_name: str) -> list[tuple[date, int]]:
-    """Bucket UTC hours into local dates (an hour belongs to the date its start falls on)."""
+def credits_by_local_day(connection: Connection, first: date, last: date, tz_name: str,
+                         agent_ids: Sequence[str] | None = None) -> list[tuple[date, int]]:
+    """Credits per local date; an hour belongs to the date its start falls on, since each date's
+    bounds are its own local midnights."""
     tz = zone(tz_name)
-    totals: dict[date, int] = defaultdict(int)
-    for hour, _activity, credits, _quantity in hourly:
-        totals[local_date(hour, tz)] += credits
-    return [(day, totals.get(day, 0)) for day in days_between(first, last)]
+    days = days_between(first, last)
+    credits = queries.credits_by_bucket(connection, [local_day_bounds(day, day, tz) for day in days], agent_ids)
+    return list(zip(days, credits))
 
 
 def build_spend_report(engine: Engine, first: date, last: date, timezone: str | None = None,
@@ -72,7 +72,7 @@ def read_spend_report(connection: Connection, first: date, last: date, timezone:
         by_agent=queries.spend_by_agent(connection, start, end, agents),
         by_member=queries.spend_by_member(connection, start, end, agents),
         by_activity=queries.spend_by_activity(connection, start, end, agents),
-        by_day=credits_by_local_day(queries.spend_by_hour(connection, start, end, agents), first, last, tz_name),
+        by_day=credits_by_local_day(connection, first, last, tz_name, agents),
         conversations=queries.conversation_stats(connection, start, end, agents),
         agent_ids=agents,
     )
