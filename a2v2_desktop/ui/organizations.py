@@ -15,7 +15,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QMenu, QToolBar, QWidget
 
 from a2v2_desktop.cache.org_overview_queries import read_org_figures
-from a2v2_desktop.sync.engine import SyncResult
 from a2v2_desktop.ui.panels.organizations import DEMO_NAME, OrganizationsDialog
 from a2v2_desktop.ui.services import ACCOUNT, DEMO, WELCOME, Services, sqlite_files
 from a2v2_desktop.ui.widgets import elide, plain_tooltip
@@ -133,6 +132,8 @@ class OrgActions(QObject):
             self.follow_name(self.services.settings.active_organization)
 
     def _synced(self, profile: str, outcome) -> None:
+        from a2v2_desktop.sync.engine import SyncResult  # loaded by the sync that just ran, not at start-up
+
         if isinstance(outcome, SyncResult):
             self.follow_name(profile)
 

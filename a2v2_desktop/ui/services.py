@@ -18,10 +18,9 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from a2v2_desktop import keychain
-from a2v2_desktop.api.client import ApiClient, Credentials
+from a2v2_desktop.api.endpoint import Credentials
 from a2v2_desktop.cache import queries
 from a2v2_desktop.cache.db import back_up_and_rebuild, cache_url, open_cache_read_only, open_writable_cache
-from a2v2_desktop.reports.statements import save_closed_period_statements
 from a2v2_desktop.settings import DEFAULT_PROFILE, Organization, Settings, load_settings, save_settings
 from a2v2_desktop.ui.cache_problem import CANCEL, Asker, open_or_ask
 from a2v2_desktop.ui.sync_all import SyncAll
@@ -81,7 +80,10 @@ def cache_size(location: str) -> int:
 
 
 def test_connection(api_url: str, credentials: Credentials) -> str:
-    """The organization's name if the URL, key and secret work (raises ApiError otherwise)."""
+    """The organization's name if the URL, key and secret work (raises ApiError otherwise). The API
+    client (httpx, pydantic) is imported here, on the pool, so start-up never loads it."""
+    from a2v2_desktop.api.client import ApiClient
+
     with ApiClient(api_url, credentials) as client:
         return client.organization().name
 
@@ -369,8 +371,15 @@ class Services(QObject):
         """After a sync: a billing period that closed gets its statement (PDF + JSON), on the pool."""
         engine, location, demo, now = self.engine, self.cache_location, self.mode == DEMO, int(self.clock())
         if engine is not None:
-            self.runner.submit(lambda: save_closed_period_statements(engine, location, now=now, demo=demo),
+            self.runner.submit(lambda: _save_statements(engine, location, now, demo),
                                self.statementsSaved.emit, lambda error: log.warning("statement not saved: %s", error))
+
+
+def _save_statements(engine: Engine, location: str, now: int, demo: bool) -> list:
+    """On the pool: the reports (and what they import) load after a sync, never at start-up."""
+    from a2v2_desktop.reports.statements import save_closed_period_statements
+
+    return save_closed_period_statements(engine, location, now=now, demo=demo)
 
 
 def _with_api_url(settings: Settings, api_url: str | None) -> Settings:

@@ -2,7 +2,8 @@
 
 Workers never touch widgets. Results come back by queued signal as plain Python
 objects (`Signal(object)`: credits overflow a 32-bit int), and callers decide whether
-a result is still wanted.
+a result is still wanted. The API client and the sync engine (httpx, pydantic) are imported
+on the sync's thread when it first runs, so opening the window never pays for them.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal, Slot
 from sqlalchemy import Engine
 
-from a2v2_desktop.api.client import ApiClient, Credentials
+from a2v2_desktop.api.endpoint import Credentials
 from a2v2_desktop.api.errors import AuthenticationError, Cancelled, NetworkError
-from a2v2_desktop.sync.engine import SyncEngine
 
 
 def read(engine: Engine, query: Callable, *args: Any) -> Any:
@@ -122,6 +122,9 @@ class SyncWorker(QThread):
 
     def run(self) -> None:
         try:
+            from a2v2_desktop.api.client import ApiClient
+            from a2v2_desktop.sync.engine import SyncEngine
+
             with ApiClient(self.source.api_url, self.source.credentials, cancel=self.cancel_event) as client:
                 engine = SyncEngine(client, self.engine, progress=self.progress.emit, cancel=self.cancel_event,
                                     clock=self.clock)
