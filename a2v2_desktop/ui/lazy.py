@@ -1,12 +1,13 @@
-"""Refresh a panel when it can be seen: the one on screen answers first at start-up and after
-a sync, and hidden panels do not compete with it for the cache and the interpreter."""
+"""Build a panel when it is first needed, and refresh it when it can be seen: the one on screen
+is built and answers first at start-up and after a sync, and hidden panels do not compete with
+it for the cache and the interpreter."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QStackedWidget, QWidget
 
 
 class RefreshWhenShown(QObject):
@@ -30,3 +31,34 @@ class RefreshWhenShown(QObject):
             self.stale = False
             self.refresh()
         return False
+
+
+class LazyStack(QStackedWidget):
+    """A stack whose pages may be built on first need: a panel that is not on screen at start-up
+    costs nothing before the first paint. `add_later(build)` holds the page's place with an empty
+    widget; `page(index)` (or making it current, however that happens) builds it once, in its place."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._builders: dict[QWidget, Callable[[], QWidget]] = {}
+        self.currentChanged.connect(self.page)
+
+    def add_later(self, build: Callable[[], QWidget]) -> int:
+        placeholder = QWidget()
+        self._builders[placeholder] = build
+        return self.addWidget(placeholder)
+
+    def page(self, index: int) -> QWidget:
+        """The page at `index`, built now if it was waiting."""
+        placeholder = self.widget(index)
+        build = self._builders.pop(placeholder, None)
+        if build is None:
+            return placeholder
+        shown = self.currentIndex() == index
+        page = build()
+        self.insertWidget(index, page)
+        if shown:
+            self.setCurrentIndex(index)
+        self.removeWidget(placeholder)
+        placeholder.deleteLater()
+        return page

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSizePolicy, QStackedWidget, QToolBar, QWidget
 
 from a2v2_desktop.cache import queries
 from a2v2_desktop.ui.icons import app_icon, icon
+from a2v2_desktop.ui.lazy import LazyStack
 from a2v2_desktop.ui.notifier import Notifier
 from a2v2_desktop.ui.organizations import install_organization_actions
-from a2v2_desktop.ui.panels.alerts import AlertsPanel
-from a2v2_desktop.ui.panels.analytics import AnalyticsPanel
-from a2v2_desktop.ui.panels.billing import BillingPanel
-from a2v2_desktop.ui.panels.settings import SettingsPanel
 from a2v2_desktop.ui.panels.usage import UsagePanel
 from a2v2_desktop.ui.prompts import Prompts
 from a2v2_desktop.ui.report_actions import install_report_actions
@@ -25,6 +24,12 @@ from a2v2_desktop.ui.tray import TrayController
 from a2v2_desktop.ui.watcher import AlertWatcher
 from a2v2_desktop.ui.welcome import AccountDialog, WelcomePage
 from a2v2_desktop.ui.widgets import elide, plain_label, plain_tooltip
+
+if TYPE_CHECKING:
+    from a2v2_desktop.ui.panels.alerts import AlertsPanel
+    from a2v2_desktop.ui.panels.analytics import AnalyticsPanel
+    from a2v2_desktop.ui.panels.billing import BillingPanel
+    from a2v2_desktop.ui.panels.settings import SettingsPanel
 
 USAGE, BILLING, ANALYTICS, ALERTS, SETTINGS = range(len(PANELS))
 PANEL_INDEX = {"usage": USAGE, "billing": BILLING, "analytics": ANALYTICS, "alerts": ALERTS}
@@ -42,15 +47,11 @@ class MainWindow(QMainWindow):
         self.usage = UsagePanel(services, theme)
         self.notifier = Notifier(self)
         self.watcher = AlertWatcher(services, self.notifier, self)
-        self.billing = BillingPanel(services, theme, self.watcher)
-        self.analytics = AnalyticsPanel(services, theme)
-        self.alerts = AlertsPanel(services, self.watcher)
-        self.alerts.openPanel.connect(lambda name: self.show_panel(PANEL_INDEX[name]))
         self.tray = TrayController(services, self, self.notifier, self.watcher, lambda: self.show_panel(ALERTS))
-        self.settings_panel = SettingsPanel(services, prompts)
-        self.panels = QStackedWidget()
-        for panel in (self.usage, self.billing, self.analytics, self.alerts, self.settings_panel):
-            self.panels.addWidget(panel)
+        self.panels = LazyStack()
+        self.panels.addWidget(self.usage)
+        for build in (self._build_billing, self._build_analytics, self._build_alerts, self._build_settings):
+            self.panels.add_later(build)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.welcome)
         self.pages.addWidget(self._workspace())
@@ -64,6 +65,48 @@ class MainWindow(QMainWindow):
         self.organizations = install_organization_actions(self)
         self._restore()
         self._mode_changed(services.mode)
+
+    # -- the panels other than Usage: built when first shown or asked for --------------------------
+
+    @property
+    def billing(self) -> BillingPanel:
+        return self.panels.page(BILLING)
+
+    @property
+    def analytics(self) -> AnalyticsPanel:
+        return self.panels.page(ANALYTICS)
+
+    @property
+    def alerts(self) -> AlertsPanel:
+        return self.panels.page(ALERTS)
+
+    @property
+    def settings_panel(self) -> SettingsPanel:
+        return self.panels.page(SETTINGS)
+
+    def _build_billing(self) -> BillingPanel:
+        from a2v2_desktop.ui.panels.billing import BillingPanel
+
+        return BillingPanel(self.services, self.theme, self.watcher)
+
+    def _build_analytics(self) -> AnalyticsPanel:
+        from a2v2_desktop.ui.panels.analytics import AnalyticsPanel
+
+        return AnalyticsPanel(self.services, self.theme)
+
+    def _build_alerts(self) -> AlertsPanel:
+        from a2v2_desktop.ui.panels.alerts import AlertsPanel
+
+        panel = AlertsPanel(self.services, self.watcher)
+        panel.openPanel.connect(lambda name: self.show_panel(PANEL_INDEX[name]))
+        return panel
+
+    def _build_settings(self) -> SettingsPanel:
+        from a2v2_desktop.ui.panels.settings import SettingsPanel
+
+        panel = SettingsPanel(self.services, self.prompts)
+        panel.connectRequested.connect(self.connect_account)
+        return panel
 
     def _workspace(self) -> QWidget:
         workspace = QWidget()
@@ -125,7 +168,6 @@ class MainWindow(QMainWindow):
         self.sidebar.panelChosen.connect(self.panels.setCurrentIndex)
         self.welcome.demoRequested.connect(services.start_demo)
         self.welcome.connectRequested.connect(self.connect_account)
-        self.settings_panel.connectRequested.connect(self.connect_account)
         services.modeChanged.connect(self._mode_changed)
         services.sync.started.connect(lambda: self._syncing(True))
         for outcome in (services.sync.succeeded, services.sync.failed):

@@ -49,7 +49,13 @@ class AlertsPanel(QWidget):
         watcher.alertsChanged.connect(lambda _fired: self.refresh())
         watcher.changesReady.connect(self.show_changes)
         services.cacheReplaced.connect(self._cache_replaced)
+        services.modeChanged.connect(self._follow_read_only)
+        self._follow_read_only()
         self.refresh()
+
+    def _follow_read_only(self, *_mode) -> None:
+        """Rules and budgets are saved to the cache: they cannot change while it is open read-only."""
+        self.editor.setEnabled(not self.services.read_only)
 
     def _table(self) -> QTableWidget:
         table = QTableWidget(0, len(COLUMNS))

@@ -133,6 +133,7 @@ class AnalyticsPanel(QWidget):
         self.services.cacheReplaced.connect(self._cache_replaced)
         self.services.settingsChanged.connect(self.when_shown.request)
         self.services.sync.succeeded.connect(self._synced)
+        self.when_shown.request()  # the window builds this panel when first needed, the cache already open
 
     def all_tabs(self) -> tuple[AnalyticsTab, ...]:
         return self.overview, self.quality, self.cost, self.subscriptions

@@ -223,6 +223,13 @@ class BillingPanel(QWidget):
         self.services.sync.succeeded.connect(self.when_shown.request)
         self.services.settingsChanged.connect(lambda _settings: self._controls_changed())
         self.watcher.settingsSaved.connect(self._follow_rule)
+        self.services.modeChanged.connect(self._follow_read_only)
+        self._follow_read_only()
+        self.when_shown.request()  # the window builds this panel when first needed, the cache already open
+
+    def _follow_read_only(self, *_mode) -> None:
+        """The threshold is saved to the cache: it cannot change while the cache is open read-only."""
+        self.low_balance.setEnabled(not self.services.read_only)
 
     # -- asking -----------------------------------------------------------------------------------
 
