@@ -4,6 +4,8 @@ All sums are SQL integer sums of ten-thousandths (exact). Ranges are half-open
 [start, end) in epoch seconds; callers turn local dates into them with
 `domain.times.local_day_bounds`. Spend is read from the usage rollups
 (`cache.rollups`), which equal the lines' sums: a year costs what a day used to.
+The statements are SQL text, not the ORM models, so the report command needs only
+SQLAlchemy's core.
 """
 
 from __future__ import annotations
@@ -11,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, distinct, func, select
+from sqlalchemy import Connection, bindparam, text
 
 from a2v2_desktop.cache import rollups
-from a2v2_desktop.cache.models import Agent, ConversationRow, Member, Organization, SyncRun
 
 VISITORS = "Visitors' traffic"
 
@@ -45,7 +46,7 @@ class OrganizationInfo:
 
 
 def organization(connection: Connection) -> OrganizationInfo | None:
-    row = connection.execute(select(Organization.id, Organization.name, Organization.timezone)).first()
+    row = connection.execute(text("SELECT id, name, timezone FROM organization")).first()
     return OrganizationInfo(*row) if row else None
 
 
@@ -62,7 +63,7 @@ def _ordered(rows: list[SpendRow]) -> list[SpendRow]:
 def agent_spend(connection: Connection, totals: Mapping[str, rollups.Sums]) -> list[SpendRow]:
     """These agents' sums as named rows, deleted agents included, most spend first."""
     known = {agent_id: (name, status) for agent_id, name, status in connection.execute(
-        select(Agent.id, Agent.name, Agent.status))}
+        text("SELECT id, name, status FROM agents"))}
     rows = []
     for agent_id, sums in totals.items():
         name, status = known.get(agent_id, (f"Unknown agent {agent_id}", None))
@@ -73,7 +74,7 @@ def agent_spend(connection: Connection, totals: Mapping[str, rollups.Sums]) -> l
 def member_spend(connection: Connection, totals: Mapping[str | None, rollups.Sums]) -> list[SpendRow]:
     """These members' sums as named rows; visitors' traffic (no member) is the row with key None."""
     known = {member_id: (name, status) for member_id, name, status in connection.execute(
-        select(Member.id, Member.name, Member.status))}
+        text("SELECT id, name, status FROM members"))}
     rows = []
     for member_id, sums in totals.items():
         name, status = known.get(member_id, (None, None))
@@ -125,21 +126,18 @@ def credits_by_bucket(connection: Connection, buckets: Sequence[tuple[int, int]]
 
 def conversation_stats(connection: Connection, start: int, end: int, agent_ids: Sequence[str] | None = None) -> ConversationStats:
     """Conversations started in the range, their messages and distinct visitors."""
-    condition = and_(ConversationRow.started_at >= start, ConversationRow.started_at < end)
-    if agent_ids is not None:
-        condition = and_(condition, ConversationRow.agent_id.in_(list(agent_ids)))
-    row = connection.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(ConversationRow.visitor_messages + ConversationRow.agent_messages), 0),
-            func.count(distinct(ConversationRow.visitor_id)),
-        ).where(condition)
-    ).one()
+    sql = ("SELECT count(*), coalesce(sum(visitor_messages + agent_messages), 0), count(DISTINCT visitor_id) "
+           "FROM conversations WHERE started_at >= :start AND started_at < :end")
+    values: dict = {"start": start, "end": end}
+    if agent_ids is None:
+        statement = text(sql)
+    else:
+        statement = text(f"{sql} AND agent_id IN :agents").bindparams(bindparam("agents", expanding=True))
+        values["agents"] = list(agent_ids)
+    row = connection.execute(statement, values).one()
     return ConversationStats(int(row[0]), int(row[1]), int(row[2]))
 
 
 def last_successful_sync(connection: Connection) -> int | None:
     """When the last sync that finished cleanly ended (epoch seconds), for "data as of"."""
-    return connection.execute(
-        select(func.max(SyncRun.finished_at)).where(SyncRun.status == "ok")
-    ).scalar()
+    return connection.execute(text("SELECT max(finished_at) FROM sync_runs WHERE status = 'ok'")).scalar()

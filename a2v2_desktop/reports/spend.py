@@ -9,7 +9,7 @@ from datetime import date
 
 from sqlalchemy import Connection, Engine
 
-from a2v2_desktop.cache import queries, usage_queries
+from a2v2_desktop.cache import queries
 from a2v2_desktop.domain.credits import format_credits
 from a2v2_desktop.domain.times import days_between, local_day_bounds, zone
 
@@ -82,6 +82,8 @@ def check_agent_ids(connection: Connection, agent_ids: Sequence[str] | None) -> 
     """The agents to filter by (None: all); an id the cache never saw is a typo, not an idle agent."""
     if not agent_ids:
         return None
+    from a2v2_desktop.cache import usage_queries  # its models (the ORM) only when a filter is given
+
     known = {choice.id for choice in usage_queries.agent_choices(connection)}
     unknown = [agent_id for agent_id in agent_ids if agent_id not in known]
     if unknown:
