@@ -1,4 +1,5 @@
-"""Read queries the Usage panel needs beyond `queries`: pools, per-key hourly spend, seats.
+"""Read queries the Usage panel needs beyond `queries`: pools, per-key hourly spend, seats,
+and the rollups' sums kept in memory between refreshes (`RollupMemory`).
 
 Same conventions as `cache.queries`: integer sums of ten-thousandths, half-open
 [start, end) ranges of epoch seconds, an optional `agent_ids` filter, spend read
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from sqlalchemy import Connection, func, select
 
@@ -87,3 +89,141 @@ def latest_billing_summary(connection: Connection) -> BillingSummary | None:
         .order_by(BillingSnapshot.id.desc()).limit(1)
     ).first()
     return BillingSummary(*row) if row else None
+
+
+# ---- the rollups' sums kept in memory ----------------------------------------------------------
+
+
+def day_sums(connection: Connection, dimensions: Sequence[str],
+             agent_ids: Sequence[str] | None = None) -> list[tuple]:
+    """(UTC day start, *dimension values, credits, quantity, lines) of every day row, in no set order
+    (sorting them would cost more than reading them). Visitors' member is rollups.VISITORS_KEY here."""
+    rollup = rollups._rollup_for(dimensions, agent_ids)
+    names = "".join(f", {name}" for name in dimensions)
+    where, agents = rollups._agent_filter(connection, agent_ids, "agent_id")
+    if agent_ids is None and tuple(dimensions) == rollup.dimensions:  # a row per key already: GROUP BY doubles the cost
+        sql = f"SELECT start{names}, credits, quantity, lines FROM {rollup.table} WHERE span = {rollups.DAY}"
+    else:
+        sql = (f"SELECT start{names}, sum(credits), sum(quantity), sum(lines) FROM {rollup.table} "
+               f"WHERE span = {rollups.DAY}{where} GROUP BY start{names}")
+    return connection.exec_driver_sql(sql, agents).all()
+
+
+def hour_sums(connection: Connection, dimensions: Sequence[str], spans: Sequence[tuple[int, int]],
+              agent_ids: Sequence[str] | None = None) -> list[tuple]:
+    """(span index, *dimension values, credits, quantity, lines) over the hour rows starting in each [lo, hi)."""
+    if not spans:
+        return []
+    rollup = rollups._rollup_for(dimensions, agent_ids)
+    selected = "".join(f", r.{name}" for name in dimensions)
+    values = ", ".join([f"({rollups.marks(connection, 3)})"] * len(spans))
+    where, agents = rollups._agent_filter(connection, agent_ids, "r.agent_id")
+    sql = (f"WITH part(i, lo, hi) AS (VALUES {values}) "
+           f"SELECT part.i{selected}, sum(r.credits), sum(r.quantity), sum(r.lines) "
+           f"FROM part CROSS JOIN {rollup.table} AS r "
+           f"WHERE r.span = {rollups.HOUR} AND r.start >= part.lo AND r.start < part.hi{where} "
+           f"GROUP BY part.i{selected}")
+    params = tuple(value for i, (lo, hi) in enumerate(spans) for value in (i, lo, hi)) + agents
+    return connection.exec_driver_sql(sql, params).all()
+
+
+class RunningTotals:
+    """One rollup's sums per key, running over its whole UTC days.
+
+    What was spent before an instant is the running total up to the UTC midnight nearest
+    to it, give or take the hours between the two, so any [lo, hi) is a difference of two
+    such points: the same figures as `rollups.sums_by`, whatever the zone. Each point is
+    worked out once (a few hour rows read) and kept.
+    """
+
+    def __init__(self, dimensions: Sequence[str], agent_ids: Sequence[str] | None, rows: list[tuple]):
+        self.dimensions, self.agent_ids = tuple(dimensions), agent_ids
+        width = len(self.dimensions)
+        raw_keys = sorted({tuple(row[1:1 + width]) for row in rows})  # the order SQL groups them in
+        self.keys = rollups._visitors_as_none(raw_keys, self.dimensions, 0)
+        self._position = {key: j for j, key in enumerate(raw_keys)}
+        days = [row[0] for row in rows]
+        self.first_day = min(days, default=0)
+        self.days = (max(days) - self.first_day) // rollups.DAY + 1 if rows else 0
+        self._running = self._running_sums(rows, width)
+        self._points: dict[int, list[tuple[int, int, int]]] = {}
+
+    def _running_sums(self, rows: list[tuple], width: int) -> list[tuple[list[int], ...]]:
+        """Per key, (credits, quantity, lines) summed over the days before each day index."""
+        daily = [([0] * self.days, [0] * self.days, [0] * self.days) for _ in self._position]
+        position, first, end = self._position, self.first_day, 1 + width
+        for row in rows:
+            credits, quantity, lines = daily[position[tuple(row[1:end])]]
+            at = (row[0] - first) // rollups.DAY
+            credits[at], quantity[at], lines[at] = row[end:]
+        return [tuple(list(accumulate(values, initial=0)) for values in sums) for sums in daily]
+
+    def sums(self, connection: Connection, buckets: Sequence[tuple[int, int]]) -> dict[tuple, rollups.Sums]:
+        """{(bucket index, *dimension values): sums} for each [lo, hi); keys without lines are absent."""
+        self._add_points(connection, {edge for bucket in buckets for edge in bucket} - self._points.keys())
+        found = {}
+        for index, (lo, hi) in enumerate(buckets):
+            before, until = self._points[lo], self._points[hi]
+            for key, now, was in zip(self.keys, until, before):
+                if now[2] > was[2]:  # lines
+                    found[(index, *key)] = rollups.Sums(now[0] - was[0], now[1] - was[1])
+        return found
+
+    def _add_points(self, connection: Connection, points: set[int]) -> None:
+        """Running totals at each new instant, from one read of the hours between them and their midnights."""
+        ordered = sorted(points)
+        between = [_hours_to_midnight(point) for point in ordered]
+        extra: list[dict[int, tuple]] = [{} for _ in ordered]
+        width = len(self.dimensions)
+        for index, *rest in hour_sums(connection, self.dimensions, [(lo, hi) for _m, lo, hi in between],
+                                      self.agent_ids):
+            extra[index][self._position[tuple(rest[:width])]] = rest[width:]
+        for point, (midnight, lo, _hi), hours in zip(ordered, between, extra):
+            self._points[point] = self._point(midnight, hours, 1 if lo == midnight else -1)
+
+    def _point(self, midnight: int, hours: dict[int, tuple], sign: int) -> list[tuple[int, int, int]]:
+        at = min(max((midnight - self.first_day) // rollups.DAY, 0), self.days)
+        totals = [(credits[at], quantity[at], lines[at]) for credits, quantity, lines in self._running]
+        for j, (credits, quantity, lines) in hours.items():
+            old = totals[j]
+            totals[j] = (old[0] + sign * credits, old[1] + sign * quantity, old[2] + sign * lines)
+        return totals
+
+
+def _hours_to_midnight(point: int) -> tuple[int, int, int]:
+    """(the UTC midnight nearer to `point`, and the [lo, hi) of hours between the two)."""
+    offset = point % rollups.DAY
+    if offset <= rollups.DAY // 2:
+        return point - offset, point - offset, point
+    return point - offset + rollups.DAY, point, point - offset + rollups.DAY
+
+
+class RollupMemory:
+    """Running totals per (dimensions, agent filter), kept while the cache's usage stays the same.
+
+    A source not in memory yet is answered from the rollups, and noted: `warm` then reads it
+    off the refresh path, so no refresh waits for a whole year of day rows. Whoever holds
+    one drops it when usage changes (a sync, another cache): nothing here can tell.
+    Refreshes on the pool's threads may share it: every entry is stored whole.
+    """
+
+    def __init__(self) -> None:
+        self._totals: dict[tuple, RunningTotals] = {}
+        self.wanted: set[tuple] = set()
+
+    def sums_by(self, connection: Connection, dimensions: Sequence[str], buckets: Sequence[tuple[int, int]],
+                agent_ids: Sequence[str] | None = None) -> dict[tuple, rollups.Sums]:
+        """The same answer as `rollups.sums_by`."""
+        source = (tuple(dimensions), None if agent_ids is None else tuple(agent_ids))
+        totals = self._totals.get(source)
+        if totals is None:
+            self.wanted.add(source)
+            return rollups.sums_by(connection, dimensions, buckets, agent_ids)
+        return totals.sums(connection, buckets)
+
+    def warm(self, connection: Connection) -> None:
+        """Read the running totals of every source asked for since the last warm."""
+        for source in list(self.wanted):
+            if source not in self._totals:
+                self._totals[source] = RunningTotals(*source, day_sums(connection, *source))
+            self.wanted.discard(source)

@@ -3,7 +3,8 @@
 Everything is read from the cache through `cache.queries`/`cache.usage_queries` and
 the usage rollups in one short connection, off the GUI thread, and handed back as
 frozen dataclasses. Each part (cards, chart, each table) is one read of per-bucket
-sums, so a year costs about what a week does.
+sums, so a year costs about what a week does; with the panel's `RollupMemory` those
+sums come from running totals read once per sync, so a refresh reads almost nothing.
 Credits stay integer ten-thousandths; the only division is for averages and shares,
 done with Fraction and rounded once.
 """
@@ -11,7 +12,7 @@ done with Fraction and rounded once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from fractions import Fraction
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from a2v2_desktop.cache import queries, rollups, usage_queries
-from a2v2_desktop.cache.usage_queries import AgentChoice, BillingSummary, SeatCounts
+from a2v2_desktop.cache.usage_queries import AgentChoice, BillingSummary, RollupMemory, SeatCounts
 from a2v2_desktop.domain.times import local_date, zone
 from a2v2_desktop.insights import ranges
 from a2v2_desktop.insights.ranges import BillingPeriod, DateRange
@@ -47,6 +48,8 @@ class UsageRequest:
     # The runaway scan depends on the hour and the data, not the range: the panel passes the
     # last answer back while neither changed, and the scan is skipped.
     known_runaways: tuple[RunawayAgent, ...] | None = None
+    # The rollups' sums read by earlier requests, kept by the panel until a sync changes usage.
+    memory: RollupMemory | None = None
 
 
 @dataclass(frozen=True)
@@ -119,9 +122,16 @@ class _Scope:
     compared: DateRange  # the elapsed part of span
     previous: DateRange  # the like-for-like previous period of `compared`
     agent_ids: list[str] | None
+    memory: RollupMemory | None = None
 
     def bounds(self, which: DateRange) -> tuple[int, int]:
         return which.bounds(self.tz)
+
+    def sums_by(self, connection: Connection, dimensions: Sequence[str], buckets: Sequence[tuple[int, int]],
+                agent_ids: Sequence[str] | None) -> dict[tuple, rollups.Sums]:
+        """`rollups.sums_by`, answered from the request's memory when it has one."""
+        read = self.memory.sums_by if self.memory is not None else rollups.sums_by
+        return read(connection, dimensions, buckets, agent_ids)
 
 
 def build_usage_view(connection: Connection, request: UsageRequest) -> UsageView:
@@ -140,7 +150,7 @@ def build_usage_view(connection: Connection, request: UsageRequest) -> UsageView
         span=scope.span,
         cards=build_cards(connection, scope, billing),
         chart=build_chart(connection, scope, request),
-        agents=tuple(_mark_runaways(agent_rows(connection, scope), flagged)),
+        agents=tuple(agent_rows(connection, scope, flagged)),
         members=tuple(member_rows(connection, scope)),
         runaways=runaways,
     )
@@ -175,7 +185,7 @@ def resolve_scope(request: UsageRequest, tz: ZoneInfo, period: BillingPeriod | N
     compared = span.elapsed(today)
     previous = compared.previous()
     agent_ids = [request.agent_id] if request.agent_id else None
-    return _Scope(tz, span, compared, previous, agent_ids)
+    return _Scope(tz, span, compared, previous, agent_ids, request.memory)
 
 
 def build_cards(connection: Connection, scope: _Scope, billing: BillingSummary | None) -> Cards:
@@ -183,7 +193,7 @@ def build_cards(connection: Connection, scope: _Scope, billing: BillingSummary |
     buckets = [scope.bounds(scope.span), scope.bounds(scope.previous)]
     if billing is not None:
         buckets.append((billing.period_start, billing.period_end))
-    found = rollups.sums_by(connection, ("activity", "pool"), buckets, scope.agent_ids)
+    found = scope.sums_by(connection, ("activity", "pool"), buckets, scope.agent_ids)
     totals = [0] * len(buckets)
     pools: dict[str, int] = defaultdict(int)
     messages = 0
@@ -210,7 +220,7 @@ def build_chart(connection: Connection, scope: _Scope, request: UsageRequest) ->
     agent_ids = [request.chart_agent_id] if request.chart_agent_id else scope.agent_ids
     current = ranges.buckets(scope.span, request.granularity, request.week_start)
     earlier = ranges.buckets(scope.span.previous(), request.granularity, request.week_start)
-    found = rollups.sums_by(connection, ("activity",), [b.bounds(scope.tz) for b in current + earlier], agent_ids)
+    found = scope.sums_by(connection, ("activity",), [b.bounds(scope.tz) for b in current + earlier], agent_ids)
     credits = {activity: [0] * len(current + earlier) for activity in ACTIVITIES}
     messages = [0] * len(current + earlier)
     for (position, activity), sums in found.items():
@@ -253,15 +263,17 @@ class BucketIndex:
         return position
 
 
-def agent_rows(connection: Connection, scope: _Scope) -> list[BreakdownRow]:
-    return _rows(connection, scope, "agent_id", queries.agent_spend)
+def agent_rows(connection: Connection, scope: _Scope, flagged: Collection[str] = ()) -> list[BreakdownRow]:
+    """Agents' rows; those in `flagged` (the runaways) marked."""
+    return _rows(connection, scope, "agent_id", queries.agent_spend, flagged)
 
 
 def member_rows(connection: Connection, scope: _Scope) -> list[BreakdownRow]:
     return _rows(connection, scope, "member_id", queries.member_spend)
 
 
-def _rows(connection: Connection, scope: _Scope, dimension: str, named: Callable) -> list[BreakdownRow]:
+def _rows(connection: Connection, scope: _Scope, dimension: str, named: Callable,
+          flagged: Collection[str] = ()) -> list[BreakdownRow]:
     """Rows for everyone with spend now or in the previous period (one that stopped shows -100%).
 
     One read: the trend slices of the elapsed range, the rest of the range after today,
@@ -271,7 +283,7 @@ def _rows(connection: Connection, scope: _Scope, dimension: str, named: Callable
     buckets = [scope.bounds(part) for part in slices] + [scope.bounds(scope.previous)]
     if scope.compared.last < scope.span.last:
         buckets.append(scope.bounds(DateRange(scope.compared.last + timedelta(days=1), scope.span.last)))
-    found = rollups.sums_by(connection, (dimension,), buckets, scope.agent_ids)
+    found = scope.sums_by(connection, (dimension,), buckets, scope.agent_ids)
     now: dict = defaultdict(lambda: [0, 0])
     before: dict = {}
     trends: dict = defaultdict(lambda: [0] * len(slices))
@@ -283,20 +295,19 @@ def _rows(connection: Connection, scope: _Scope, dimension: str, named: Callable
         now[key][1] += sums.quantity
         if bucket < len(slices):
             trends[key][bucket] += sums.credits
-    current = named(connection, {key: rollups.Sums(*values) for key, values in now.items()})
-    previous = {row.key: row for row in named(connection, before)}
-    rows = [_row(row, previous.pop(row.key, None), trends) for row in current]
-    rows += [_row(queries.SpendRow(old.key, old.name, 0, 0, old.inactive), old, trends) for old in previous.values()]
+    rows = [_row(row, before.get(row.key), trends, flagged)
+            for row in named(connection, {key: rollups.Sums(*values) for key, values in now.items()})]
+    gone = {key: sums for key, sums in before.items() if key not in now}  # named only when there are some
+    if gone:
+        rows += [_row(queries.SpendRow(old.key, old.name, 0, 0, old.inactive), old, trends, flagged)
+                 for old in named(connection, gone)]
     return rows
 
 
-def _row(row: queries.SpendRow, previous: queries.SpendRow | None, trends: dict) -> BreakdownRow:
+def _row(row: queries.SpendRow, previous: rollups.Sums | queries.SpendRow | None, trends: dict,
+         flagged: Collection[str]) -> BreakdownRow:
     return BreakdownRow(row.key, row.name, row.credits, row.quantity, previous.credits if previous else 0,
-                        tuple(trends[row.key]) if row.key in trends else (), row.inactive)
-
-
-def _mark_runaways(rows: list[BreakdownRow], flagged: set[str]) -> list[BreakdownRow]:
-    return [replace(row, runaway=row.key in flagged) for row in rows]
+                        tuple(trends[row.key]) if row.key in trends else (), row.inactive, row.key in flagged)
 
 
 def sync_touches(view: UsageView | None, changed_feeds: frozenset[str], usage_hours: tuple[int, int] | None) -> bool:

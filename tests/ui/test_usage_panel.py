@@ -156,6 +156,29 @@ def test_the_runaway_scan_is_reused_until_the_data_changes(panel, settle, runawa
     assert len(scans) == 1 and not panel.banner.isVisible()
 
 
+@pytest.mark.parametrize("outcome", ["succeeded", "failed", "cancelled"])
+def test_sums_kept_in_memory_are_forgotten_when_a_sync_may_have_changed_usage(panel, settle, now, outcome):
+    """Usage added far outside the range shown still shows once the range covers it: a sync that
+    touched usage, or one that stopped after committing pages, drops the panel's memory."""
+    from a2v2_desktop.sync.engine import SyncResult
+    from a2v2_desktop.ui.workers import SyncFailure
+
+    choose(panel, settle, preset=ranges.LAST_7_DAYS)
+    assert not panel.memory.wanted  # warmed after showing
+    hour = int(now.timestamp()) // 3600 * 3600 - 60 * 86400
+    with panel.services.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO usage (id, seq, hour, agent_id, member_id, activity, pool, quantity, credits) "
+            "VALUES ('late-line', 1, ?, 'late-agent', NULL, 'message', 'plan', 1, 12345678)", (hour,))
+    signal = getattr(panel.services.sync, outcome)
+    signal.emit(*{"succeeded": [SyncResult(records={"usage": 1}, usage_hours=(hour, hour))],
+                  "failed": [SyncFailure("offline", "cut off")], "cancelled": []}[outcome])
+    choose(panel, settle, preset=ranges.LAST_90_DAYS)
+    credits, _ = read(panel, queries.spend_total, *bounds(panel))
+    assert panel.cards["Credits used"].value.text() == text.credits_text(credits)
+    assert "late-agent" in {row.key for row in panel.agents_table.model.rows}
+
+
 def test_copy_gives_tab_separated_rows(panel, settle):
     choose(panel, settle, preset=ranges.LAST_30_DAYS)
     panel.members_table.view.selectRow(0)

@@ -7,6 +7,7 @@ and a result for a request the user already left is dropped.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 
 from PySide6.QtCore import QDate, Qt
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from a2v2_desktop.cache.usage_queries import RollupMemory
 from a2v2_desktop.domain.times import local_date, zone
 from a2v2_desktop.insights import ranges, text
 from a2v2_desktop.insights.ranges import DateRange
@@ -42,6 +44,7 @@ ALL_AGENTS = "All Agents"
 POOL_NAMES = {"plan": "Message Credits", "topup": "Top-up Credits"}
 CARD_TITLES = ("Credits used", "Credits used this period", "Average per day", "Message Credits used",
                "Chatbots used", "Team members used")
+log = logging.getLogger(__name__)
 
 
 class UsagePanel(QWidget):
@@ -53,6 +56,7 @@ class UsagePanel(QWidget):
         self.pending_chart: UsageRequest | None = None
         self.chart_agent: str | None = None
         self.runaways: tuple[int, tuple[RunawayAgent, ...]] | None = None  # (hour, scan) until a sync or new hour
+        self.memory = RollupMemory()  # the rollups' sums, until usage changes
         self._build()
         self._connect()
 
@@ -174,6 +178,8 @@ class UsagePanel(QWidget):
         self.services.cacheReplaced.connect(self._rescan)
         self.services.settingsChanged.connect(lambda _settings: self.refresh())
         self.services.sync.succeeded.connect(self._synced)
+        for unfinished in (self.services.sync.failed, self.services.sync.cancelled):
+            unfinished.connect(self._forget_sums)  # pages it committed may have changed usage
 
     # -- asking -------------------------------------------------------------------------------
 
@@ -188,7 +194,7 @@ class UsagePanel(QWidget):
             preset=self.preset.currentText(), now=int(self.services.clock()), custom=custom,
             timezone=settings.report_timezone, agent_id=self.agent.currentData(),
             chart_agent_id=self.chart_agent, granularity=self.granularity.currentData(),
-            week_start=settings.week_start, known_runaways=self._known_runaways(),
+            week_start=settings.week_start, known_runaways=self._known_runaways(), memory=self.memory,
         )
 
     def _known_runaways(self) -> tuple[RunawayAgent, ...] | None:
@@ -232,13 +238,25 @@ class UsagePanel(QWidget):
         self._refresh_chart()
 
     def _synced(self, result) -> None:
+        if "usage" in result.changed_feeds:  # even outside the range shown: the memory holds every day
+            self._forget_sums()
         if sync_touches(self.view, result.changed_feeds, result.usage_hours):
             self._rescan()
 
     def _rescan(self) -> None:
-        """Refresh with a new runaway scan: the data changed."""
+        """Refresh with a new runaway scan and nothing remembered: the data changed."""
         self.runaways = None
+        self._forget_sums()
         self.refresh()
+
+    def _forget_sums(self, *_outcome) -> None:
+        self.memory = RollupMemory()
+
+    def _warm(self) -> None:
+        """Read into memory, on the pool, what the last refresh had to ask the rollups: the next one is quick."""
+        if self.memory.wanted:
+            self.services.query(self.memory.warm, on_done=lambda _none: None,
+                                on_error=lambda error: log.warning("usage sums not kept in memory: %s", error))
 
     # -- showing ------------------------------------------------------------------------------
 
@@ -258,6 +276,7 @@ class UsagePanel(QWidget):
         self.agents_table.set_rows(view.agents, view.cards.credits if view.cards else 0)
         self.members_table.set_rows(view.members, view.cards.credits if view.cards else 0)
         self._show_chart(view.chart)
+        self._warm()
 
     def _show_chart(self, series) -> None:
         names = {choice.id: choice.name for choice in self.view.agent_choices} if self.view else {}
