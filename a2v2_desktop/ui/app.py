@@ -120,7 +120,7 @@ def run_gui(args) -> int:
         return 1
     guard.raiseRequested.connect(lambda: raise_window(window))
     window.show()
-    services.sync.start()
+    services.runner.when_answered(services.sync.start)  # the cached figures first, then the sync
     return app.exec()
 
 

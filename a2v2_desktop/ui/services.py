@@ -212,10 +212,10 @@ class Services(QObject):
         return self.demo_cache if self.mode == DEMO else self.account_cache_location
 
     def activate(self) -> None:
-        """Open the cache (and the demo server) for the current mode; raises CacheError."""
+        """Open the cache for the current mode; raises CacheError. The demo's server starts with its
+        first sync (`sync_source`), not here: generating the demo organization takes about a second,
+        which the window would otherwise wait for before its first paint."""
         self._close()
-        if self.mode == DEMO:
-            self.demo_server = self.demo_factory()
         if self.mode != WELCOME:
             self.engine, _sessions = open_writable_cache(self.cache_location)
         self._opened()
@@ -241,12 +241,21 @@ class Services(QObject):
         self.modeChanged.emit(self.mode)
 
     def sync_source(self) -> SyncSource | None:
-        if self.mode == DEMO and self.demo_server is not None:
-            from a2v2_desktop.standin.server import DEMO_API_KEY, DEMO_API_SECRET
-
-            return SyncSource(self.demo_server.base_url, Credentials(DEMO_API_KEY, DEMO_API_SECRET))
+        if self.mode == DEMO:
+            return self._demo_source()
         org = self.settings.organization() if self.mode == ACCOUNT else None
         return self.source_for(org) if org else None
+
+    def _demo_source(self) -> SyncSource | None:
+        """The demo's stand-in server, started at the first sync that needs it; none while the cache
+        is closed or open read-only (nothing may be synced into it)."""
+        if self.engine is None or self.read_only:
+            return None
+        from a2v2_desktop.standin.server import DEMO_API_KEY, DEMO_API_SECRET
+
+        if self.demo_server is None:
+            self.demo_server = self.demo_factory()
+        return SyncSource(self.demo_server.base_url, Credentials(DEMO_API_KEY, DEMO_API_SECRET))
 
     def source_for(self, org: Organization) -> SyncSource | None:
         """An organization's URL with its own profile's key and secret (None when none are stored)."""

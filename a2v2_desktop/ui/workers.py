@@ -51,6 +51,7 @@ class TaskRunner(QObject):
         self._pool.setMaxThreadCount(threads)
         self._next = 0
         self._callbacks: dict[int, tuple[Callable, Callable | None]] = {}
+        self._waiting: list[tuple[int, Callable[[], None]]] = []  # (last ticket to wait for, call)
         self.delivered.connect(self._deliver)
 
     def submit(self, call: Callable[[], Any], on_done: Callable[[Any], None],
@@ -68,6 +69,21 @@ class TaskRunner(QObject):
             on_done(result)
         elif on_error is not None:
             on_error(error)
+        self._call_answered()
+
+    def when_answered(self, call: Callable[[], None]) -> None:
+        """`call()` on the GUI thread once every job submitted so far has answered (at once if none is
+        running); jobs submitted later are not waited for. Start-up runs the first sync so, after the
+        window's first reads instead of beside them."""
+        self._waiting.append((self._next, call))
+        self._call_answered()
+
+    def _call_answered(self) -> None:
+        oldest = min(self._callbacks, default=self._next + 1)
+        ready = [call for last, call in self._waiting if last < oldest]
+        self._waiting = [(last, call) for last, call in self._waiting if last >= oldest]
+        for call in ready:
+            call()
 
     def wait(self, msecs: int = 5000) -> bool:
         """Let running jobs finish (shutdown, tests)."""
