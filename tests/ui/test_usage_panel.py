@@ -12,6 +12,7 @@ from a2v2_desktop.domain.credits import SCALE
 from a2v2_desktop.domain.times import local_day_bounds, zone
 from a2v2_desktop.insights import ranges, text
 from a2v2_desktop.ui.panels.breakdown import KEY_ROLE, NAME
+from a2v2_desktop.ui.widgets import elide
 
 RUNAWAY = "runaway"  # stands for the demo's runaway agent in parameters
 
@@ -197,6 +198,49 @@ def test_sorting_is_by_exact_values(panel, settle):
     proxy = panel.agents_table.proxy
     credits = [proxy.index(r, 1).data(Qt.UserRole) for r in range(proxy.rowCount())]
     assert credits == sorted(credits)
+
+
+def test_sorting_keeps_the_picked_row_and_the_filter(panel, settle):
+    """The model sorts itself: the picked row stays picked and a filter still applies."""
+    choose(panel, settle, preset=ranges.LAST_30_DAYS)
+    table = panel.agents_table
+    view, proxy = table.view, table.proxy
+    view.selectRow(3)
+    picked = table.selected_rows()
+    for column, order in ((0, Qt.AscendingOrder), (4, Qt.DescendingOrder), (3, Qt.AscendingOrder)):
+        view.sortByColumn(column, order)
+        assert table.selected_rows() == picked
+        keys = [proxy.index(r, column).data(Qt.UserRole) for r in range(proxy.rowCount())]
+        assert keys == sorted(keys, reverse=order == Qt.DescendingOrder)
+    table.filter.setText(picked[0].name[:6])
+    assert picked[0] in table.shown_rows() and len(table.shown_rows()) < len(table.model.rows)
+    assert all(picked[0].name[:6].casefold() in row.name.casefold() for row in table.shown_rows())
+
+
+@pytest.mark.parametrize("order", [Qt.AscendingOrder, Qt.DescendingOrder])
+def test_rows_with_equal_keys_keep_their_order_either_way(qtbot, order):
+    """A stable sort, as Qt's own: ties stay in the order they came, then in the order they had."""
+    from a2v2_desktop.insights.usage import BreakdownRow
+    from a2v2_desktop.ui.panels.breakdown import BreakdownTable
+
+    table = BreakdownTable("", "deleted")
+    qtbot.addWidget(table)
+    rows = [BreakdownRow(f"k{n}", f"Agent {n}", credits, 1, 0, ()) for n, credits in enumerate([5, 7, 5, 9, 5, 7])]
+    table.set_rows(tuple(rows), 38)
+    table.view.sortByColumn(1, order)
+    by_credits = sorted(rows, key=lambda row: row.credits, reverse=order == Qt.DescendingOrder)
+    assert table.shown_rows() == by_credits
+    table.view.sortByColumn(3, order)  # every quantity equal: the order stays as it was
+    assert table.shown_rows() == by_credits
+
+
+def test_cells_show_their_texts_whenever_qt_first_asks(panel, settle):
+    """Texts are worked out for a row when first shown; every cell says what copying it says."""
+    choose(panel, settle, preset=ranges.LAST_90_DAYS)
+    model = panel.agents_table.model
+    for r, row in enumerate(model.rows):
+        texts = [model.index(r, c).data() for c in range(model.columnCount())]
+        assert texts[1:] == list(model.cell_texts(row)[1:]) and texts[0] == elide(model.cell_texts(row)[0])
 
 
 def test_sorting_by_change_puts_new_spend_above_every_percentage(panel, settle):

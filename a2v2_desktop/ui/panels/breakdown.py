@@ -24,6 +24,7 @@ NAME, CREDITS, SHARE, QUANTITY, CHANGE, TREND = range(len(COLUMNS))
 SORT_ROLE = Qt.UserRole
 KEY_ROLE = Qt.UserRole + 1
 RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
+SIZING_ROWS = 40  # rows that size the columns: the ones in view first (Qt's default reads a thousand)
 
 
 class BreakdownModel(QAbstractTableModel):
@@ -35,18 +36,51 @@ class BreakdownModel(QAbstractTableModel):
         self.rows: list[BreakdownRow] = []
         self.total = 0
         self.warning_icon = None
-        self.shown: list[tuple[str, ...]] = []  # per row, each cell's text as shown
+        self.shown: list[tuple[str, ...] | None] = []  # per row, each cell's text as shown, once asked for
         self.sort_keys: list[tuple] = []  # per row, each cell's exact sort value
+        self.sorting: tuple[int, Qt.SortOrder] = (-1, Qt.AscendingOrder)  # column, order
         self._answers = self._role_answers()
 
     def set_rows(self, rows: tuple[BreakdownRow, ...], total: int) -> None:
-        """Texts and sort keys are worked out once here: Qt asks for each cell many times while it
-        sizes columns, sorts and paints, and hundreds of rows would otherwise redo it all each time."""
+        """Sort keys are worked out once here, texts once per row when Qt first asks (it asks for each
+        cell many times while it sizes, sorts and paints, and never for rows out of sight)."""
         self.beginResetModel()
         self.rows, self.total = list(rows), total
-        self.shown = [(elide(name), *rest) for name, *rest in map(self.cell_texts, self.rows)]
+        self.shown = [None] * len(self.rows)
         self.sort_keys = [tuple(self._sort_value(row, c) for c in range(len(COLUMNS))) for row in self.rows]
+        self._put_in_order()
         self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
+        """Rows in order by their exact keys, here at once: a proxy's sort asks Python for two indexes
+        and a comparison per step, which costs more than the rest of a refresh."""
+        self.layoutAboutToBeChanged.emit()
+        self.sorting = (column, order)
+        moved = self._put_in_order()
+        persistent = self.persistentIndexList()  # the selection follows its rows
+        self.changePersistentIndexList(persistent, [self.index(moved[i.row()], i.column()) for i in persistent])
+        self.layoutChanged.emit()
+
+    def _put_in_order(self) -> list[int]:
+        """Sort the rows as asked (ties keep their order, as Qt's stable sort does); where each row went."""
+        column, order = self.sorting
+        positions = list(range(len(self.rows)))
+        if column >= 0:
+            positions.sort(key=lambda r: self.sort_keys[r][column], reverse=order == Qt.DescendingOrder)
+        self.rows, self.shown, self.sort_keys = ([values[r] for r in positions]
+                                                 for values in (self.rows, self.shown, self.sort_keys))
+        moved = [0] * len(positions)
+        for new, old in enumerate(positions):
+            moved[old] = new
+        return moved
+
+    def shown_texts(self, r: int) -> tuple[str, ...]:
+        """Row r's cells as shown (the name elided), worked out on first sight."""
+        texts = self.shown[r]
+        if texts is None:
+            name, *rest = self.cell_texts(self.rows[r])
+            texts = self.shown[r] = (elide(name), *rest)
+        return texts
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt's name
         return 0 if parent.isValid() else len(self.rows)
@@ -85,7 +119,7 @@ class BreakdownModel(QAbstractTableModel):
     def _role_answers(self) -> dict:
         """Per role, how to answer for (row, column); roles not here are None."""
         return {
-            int(Qt.DisplayRole): lambda r, c: self.shown[r][c],
+            int(Qt.DisplayRole): lambda r, c: self.shown_texts(r)[c],
             int(SORT_ROLE): lambda r, c: self.sort_keys[r][c],
             int(KEY_ROLE): lambda r, _c: self.rows[r].key,
             int(Qt.ToolTipRole): lambda r, c: plain_tooltip(self._name_tooltip(self.rows[r])) if c == NAME else None,
@@ -124,9 +158,10 @@ class BreakdownModel(QAbstractTableModel):
 
 
 class _Proxy(QSortFilterProxyModel):
-    def lessThan(self, left: QModelIndex, right: QModelIndex) -> bool:  # noqa: N802
-        keys = self.sourceModel().sort_keys  # read directly: a round trip through Qt per comparison is slow
-        return keys[left.row()][left.column()] < keys[right.row()][right.column()]
+    """Filters by name; the source model sorts itself (BreakdownModel.sort)."""
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
+        self.sourceModel().sort(column, order)
 
 
 class BreakdownTable(QWidget):
@@ -179,6 +214,7 @@ class BreakdownTable(QWidget):
         view.verticalHeader().setDefaultSectionSize(26)
         header = view.horizontalHeader()
         header.setSectionResizeMode(NAME, QHeaderView.Stretch)
+        header.setResizeContentsPrecision(SIZING_ROWS)
         for column in range(CREDITS, len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
         view.selectionModel().selectionChanged.connect(self._selection_changed)
