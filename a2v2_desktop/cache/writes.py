@@ -12,11 +12,11 @@ around every row, which crawls while the next page is parsed on another thread.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -25,8 +25,6 @@ from a2v2_desktop.cache.models import BillingSnapshot, FeedCursor, Organization,
 
 _DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _INT64 = range(-2**63, 2**63)
-# 19 digits in a row; tried only where a run of digits starts, so each run is read once, not once per digit
-_LONG_NUMBER = re.compile(r"(?<!\d)\d{19}")
 
 
 @dataclass(frozen=True)
@@ -41,14 +39,18 @@ class Batch:
 def batch(columns: Sequence[str], rows: list[tuple]) -> Batch:
     """Made where the page is prepared (the sync's fetch side), not in the write transaction.
 
-    Refuses integers beyond 64 bits, which SQLite would silently read as floats.
+    Refuses integers beyond 64 bits, which SQLite would silently read as floats. orjson writes
+    the text about ten times faster than json; it refuses integers past 53 bits (and texts
+    that UTF-8 cannot hold), and only those rare pages have every value looked at.
     """
-    text = json.dumps(rows, separators=(",", ":"))
-    if _LONG_NUMBER.search(text):  # rare: only then look at every value
+    try:
+        text = orjson.dumps(rows, option=orjson.OPT_STRICT_INTEGER).decode()
+    except orjson.JSONEncodeError:
         for row in rows:
             for value in row:
                 if type(value) is int and value not in _INT64:
-                    raise OverflowError(f"{value} does not fit the cache's 64-bit integers")
+                    raise OverflowError(f"{value} does not fit the cache's 64-bit integers") from None
+        text = json.dumps(rows, separators=(",", ":"))
     return Batch(tuple(columns), rows, text)
 
 

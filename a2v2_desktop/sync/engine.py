@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from operator import itemgetter
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
@@ -30,7 +29,7 @@ from a2v2_desktop.api.errors import ApiError, Cancelled, CursorExpired
 from a2v2_desktop.cache import writes
 from a2v2_desktop.cache.db import describe_write_error
 from a2v2_desktop.cache.models import FEED_TABLES, Agent, Member
-from a2v2_desktop.sync.rows import agent_row, billing_row, feed_columns, feed_rows, member_row, organization_row
+from a2v2_desktop.sync.rows import agent_row, billing_row, column_rows, feed_columns, member_row, organization_row
 
 log = logging.getLogger(__name__)
 
@@ -253,14 +252,13 @@ class SyncEngine:
 
     def _fetch(self, feed: str, after_seq: int) -> _Page:
         """One page, validated and made ready to write (here, while the writer works on the one before)."""
-        records, has_more, next_after_seq = self.client.feed_page(feed, after_seq, self.page_size)
-        columns = feed_columns(feed)
-        rows = feed_rows(feed, records)
+        page = self.client.feed_columns(feed, after_seq, self.page_size)
         span = None
-        if rows and feed in FEED_TIME:
-            instants = list(map(itemgetter(columns.index(FEED_TIME[feed])), rows))
+        if page.count and feed in FEED_TIME:
+            instants = page.columns[FEED_TIME[feed]]
             span = (min(instants), max(instants))
-        return _Page(writes.batch(columns, rows), has_more, next_after_seq, span)
+        rows = writes.batch(feed_columns(feed), column_rows(feed, page.columns))
+        return _Page(rows, page.has_more, page.next_after_seq, span)
 
     def _restart_feed(self, feed: str) -> int:
         """410: start the feed over; ids already held are simply upserted again."""

@@ -1,14 +1,13 @@
 """API records to cache rows: flattening Money into amount/currency columns.
 
-Feed rows are tuples in the table's column order, ready for the driver's executemany:
-building a dict per record and binding it through SQLAlchemy costs more than the
-validation itself.
+Feed rows are tuples in the table's column order, zipped in C from a page's columns
+(`rec.FeedColumns`): building a dict per record and binding it through SQLAlchemy costs
+more than the validation itself.
 """
 
 from __future__ import annotations
 
 from functools import cache
-from operator import attrgetter
 from typing import Any
 
 from a2v2_desktop.api import records as rec
@@ -25,30 +24,12 @@ def _plain(record: rec.Record) -> dict[str, Any]:
     return dict(record.__dict__)
 
 
-def _credit_transaction(record: rec.CreditTransaction) -> dict[str, Any]:
-    row = _plain(record)
-    row.update(_money("paid", row.pop("paid")))
-    return row
-
-
-def _subscription(record: rec.Subscription) -> dict[str, Any]:
-    row = _plain(record)
-    row.update(_money("price", row.pop("price")))
-    return row
-
-
-def _transaction(record: rec.Transaction) -> dict[str, Any]:
-    row = _plain(record)
-    amount = row.pop("amount")
-    row.update(amount=amount.amount, currency=amount.currency)
-    row.update(_money("fee", row.pop("fee")))
-    return row
-
-
-_FLATTEN = {
-    "credit_transactions": _credit_transaction,
-    "subscriptions": _subscription,
-    "transactions": _transaction,
+# Table columns holding a field of a nested Money, by feed; every other column is the field of its name.
+_NESTED_COLUMNS = {
+    "credit_transactions": {"paid_amount": "paid.amount", "paid_currency": "paid.currency"},
+    "subscriptions": {"price_amount": "price.amount", "price_currency": "price.currency"},
+    "transactions": {"amount": "amount.amount", "currency": "amount.currency",
+                     "fee_amount": "fee.amount", "fee_currency": "fee.currency"},
 }
 
 
@@ -57,18 +38,19 @@ def feed_columns(feed: str) -> tuple[str, ...]:
 
 
 @cache
-def _row_maker(feed: str):
-    """Records of this feed to tuples: plain attribute reads in C for the feeds without Money."""
-    columns = feed_columns(feed)
-    flatten = _FLATTEN.get(feed)
-    if flatten is None:
-        return attrgetter(*columns)
-    return lambda record: tuple(flatten(record)[column] for column in columns)
+def _field_paths(feed: str) -> tuple[str, ...]:
+    nested = _NESTED_COLUMNS.get(feed, {})
+    return tuple(nested.get(column, column) for column in feed_columns(feed))
+
+
+def column_rows(feed: str, columns: dict[str, list]) -> list[tuple]:
+    """A page's columns (`rec.FeedColumns.columns`) as row tuples in `feed_columns(feed)` order, zipped in C."""
+    return list(zip(*map(columns.__getitem__, _field_paths(feed))))
 
 
 def feed_rows(feed: str, records: list[rec.FeedRecord]) -> list[tuple]:
     """The records as row tuples in `feed_columns(feed)` order."""
-    return list(map(_row_maker(feed), records))
+    return column_rows(feed, rec.record_columns(feed, records))
 
 
 def agent_row(agent: rec.Agent) -> dict[str, Any]:
