@@ -180,6 +180,21 @@ def test_sums_kept_in_memory_are_forgotten_when_a_sync_may_have_changed_usage(pa
     assert "late-agent" in {row.key for row in panel.agents_table.model.rows}
 
 
+def test_the_agent_filter_is_refilled_only_when_the_agents_changed(panel, settle, runaway_id):
+    """A refresh with the same agents leaves the list (and the pick) alone; a new agent is listed."""
+    choose(panel, settle, preset=ranges.LAST_7_DAYS, agent=runaway_id)
+    listed = [panel.agent.itemData(i) for i in range(panel.agent.count())]
+    with panel.services.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO agents (id, name, status, created_at, paid_access_enabled) "
+            "VALUES ('zz-new', 'Zebra Desk', 'active', 0, 0)")
+    choose(panel, settle, preset=ranges.LAST_30_DAYS)
+    assert panel.agent.currentData() == runaway_id
+    now_listed = [panel.agent.itemData(i) for i in range(panel.agent.count())]
+    assert [key for key in now_listed if key != "zz-new"] == listed
+    assert panel.agent.itemText(now_listed.index("zz-new")) == "Zebra Desk"
+
+
 def test_copy_gives_tab_separated_rows(panel, settle):
     choose(panel, settle, preset=ranges.LAST_30_DAYS)
     panel.members_table.view.selectRow(0)

@@ -51,6 +51,7 @@ class UsageChart(ChartFrame):
 
     def _redraw(self) -> None:
         self._build_legend()
+        self.plot.getAxis("left").setLabel(self.measure)  # here, not per draw: a label change lays the plot out again
         self._draw()
 
     def _build_legend(self) -> None:
@@ -113,7 +114,6 @@ class UsageChart(ChartFrame):
             self.bars[activity].setOpts(x=x, width=width, y0=list(base), height=stacked,
                                         brush=QColor(self._color(activity)))
             base = [b + max(h, 0.0) for b, h in zip(base, stacked)]
-        self.plot.getAxis("left").setLabel(self.measure)
         edge = series.buckets[-1]
         self.plot.setXRange(axis_position(series.buckets[0].first), axis_position(edge.last) + DAY_SECONDS,
                             padding=0.02)

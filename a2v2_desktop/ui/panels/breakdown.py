@@ -37,17 +37,16 @@ class BreakdownModel(QAbstractTableModel):
         self.total = 0
         self.warning_icon = None
         self.shown: list[tuple[str, ...] | None] = []  # per row, each cell's text as shown, once asked for
-        self.sort_keys: list[tuple] = []  # per row, each cell's exact sort value
+        self.sort_keys: dict[int, list] = {}  # per column asked for, each row's exact sort value
         self.sorting: tuple[int, Qt.SortOrder] = (-1, Qt.AscendingOrder)  # column, order
         self._answers = self._role_answers()
 
     def set_rows(self, rows: tuple[BreakdownRow, ...], total: int) -> None:
-        """Sort keys are worked out once here, texts once per row when Qt first asks (it asks for each
-        cell many times while it sizes, sorts and paints, and never for rows out of sight)."""
+        """Texts and sort keys are worked out when Qt first asks, then kept: it asks for each cell many
+        times while it sizes, sorts and paints, and never for rows out of sight or columns not sorted on."""
         self.beginResetModel()
         self.rows, self.total = list(rows), total
-        self.shown = [None] * len(self.rows)
-        self.sort_keys = [tuple(self._sort_value(row, c) for c in range(len(COLUMNS))) for row in self.rows]
+        self.shown, self.sort_keys = [None] * len(self.rows), {}
         self._put_in_order()
         self.endResetModel()
 
@@ -66,13 +65,20 @@ class BreakdownModel(QAbstractTableModel):
         column, order = self.sorting
         positions = list(range(len(self.rows)))
         if column >= 0:
-            positions.sort(key=lambda r: self.sort_keys[r][column], reverse=order == Qt.DescendingOrder)
-        self.rows, self.shown, self.sort_keys = ([values[r] for r in positions]
-                                                 for values in (self.rows, self.shown, self.sort_keys))
+            positions.sort(key=self.column_keys(column).__getitem__, reverse=order == Qt.DescendingOrder)
+        self.rows, self.shown = [self.rows[r] for r in positions], [self.shown[r] for r in positions]
+        self.sort_keys = {c: [keys[r] for r in positions] for c, keys in self.sort_keys.items()}
         moved = [0] * len(positions)
         for new, old in enumerate(positions):
             moved[old] = new
         return moved
+
+    def column_keys(self, column: int) -> list:
+        """Each row's sort value in this column, worked out the first time it is sorted on or asked for."""
+        keys = self.sort_keys.get(column)
+        if keys is None:
+            keys = self.sort_keys[column] = [self._sort_value(row, column) for row in self.rows]
+        return keys
 
     def shown_texts(self, r: int) -> tuple[str, ...]:
         """Row r's cells as shown (the name elided), worked out on first sight."""
@@ -120,7 +126,7 @@ class BreakdownModel(QAbstractTableModel):
         """Per role, how to answer for (row, column); roles not here are None."""
         return {
             int(Qt.DisplayRole): lambda r, c: self.shown_texts(r)[c],
-            int(SORT_ROLE): lambda r, c: self.sort_keys[r][c],
+            int(SORT_ROLE): lambda r, c: self.column_keys(c)[r],
             int(KEY_ROLE): lambda r, _c: self.rows[r].key,
             int(Qt.ToolTipRole): lambda r, c: plain_tooltip(self._name_tooltip(self.rows[r])) if c == NAME else None,
             int(Qt.TextAlignmentRole): lambda _r, c: RIGHT if c != NAME else None,
@@ -154,7 +160,9 @@ class BreakdownModel(QAbstractTableModel):
             if change is None:
                 return (1, 0) if row.credits else (-1, 0)
             return (0, change)
-        return (row.name.casefold(), row.credits, row.credits, row.quantity, None, sum(row.trend))[column]
+        if column == NAME:
+            return row.name.casefold()
+        return sum(row.trend) if column == TREND else row.quantity if column == QUANTITY else row.credits
 
 
 class _Proxy(QSortFilterProxyModel):

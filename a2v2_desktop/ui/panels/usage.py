@@ -57,6 +57,7 @@ class UsagePanel(QWidget):
         self.chart_agent: str | None = None
         self.runaways: tuple[int, tuple[RunawayAgent, ...]] | None = None  # (hour, scan) until a sync or new hour
         self.memory = RollupMemory()  # the rollups' sums, until usage changes
+        self.view_choices: tuple = ()  # the agents the filter lists
         self._build()
         self._connect()
 
@@ -300,7 +301,10 @@ class UsagePanel(QWidget):
         return ""
 
     def _fill_agents(self, view: UsageView) -> None:
-        """Keep the agent filter's list in step with the cache, without re-asking."""
+        """Keep the agent filter's list in step with the cache, without re-asking (or refilling it unchanged)."""
+        if self.view_choices == view.agent_choices:
+            return
+        self.view_choices = view.agent_choices
         current = self.agent.currentData()
         self.agent.blockSignals(True)
         self.agent.clear()
