@@ -59,6 +59,14 @@ def test_integers_the_cache_cannot_hold_are_refused_not_rounded():
     assert writes.batch(("id", "seq"), [("u1234567890123456789", 2**63 - 1)]).json == '[["u1234567890123456789",9223372036854775807]]'
 
 
+@pytest.mark.parametrize("row", [
+    ("é😀\u2028\x00\"", -(2**53) + 1, None), ("u1", 2**53, 2**63 - 1), ("u1", -(2**63), -(2**53)), ("\ud800", 1, 0),
+])
+def test_a_batch_says_in_json_exactly_its_rows_whichever_writer_wrote_it(row):
+    """orjson writes ordinary rows; integers past 53 bits and texts UTF-8 cannot hold take json's way."""
+    assert json.loads(writes.batch(("id", "seq", "n"), [row, row]).json) == [list(row), list(row)]
+
+
 def test_time_left_follows_the_history_still_to_come_and_the_rate_limit(monkeypatch):
     monkeypatch.setattr("a2v2_desktop.sync.engine.time.monotonic", lambda: 10.0)
     pace = _FeedPace(now=1000, started=0.0)
