@@ -47,6 +47,8 @@ class MainWindow(QMainWindow):
         self.usage = UsagePanel(services, theme)
         self.notifier = Notifier(self)
         self.watcher = AlertWatcher(services, self.notifier, self)
+        # what changed since the last sync is kept by the Alerts panel, built for it if it was waiting
+        self.watcher.changesReady.connect(lambda summary: self.alerts.show_changes(summary))
         self.tray = TrayController(services, self, self.notifier, self.watcher, lambda: self.show_panel(ALERTS))
         self.panels = LazyStack()
         self.panels.addWidget(self.usage)

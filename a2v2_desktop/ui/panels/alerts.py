@@ -47,7 +47,6 @@ class AlertsPanel(QWidget):
         self.editor = AlertRulesEditor(services, watcher)
         self._layout()
         watcher.alertsChanged.connect(lambda _fired: self.refresh())
-        watcher.changesReady.connect(self.show_changes)
         services.cacheReplaced.connect(self._cache_replaced)
         services.modeChanged.connect(self._follow_read_only)
         self._follow_read_only()
