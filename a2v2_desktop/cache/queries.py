@@ -109,7 +109,7 @@ def spend_by_activity(connection: Connection, start: int, end: int, agent_ids: S
     return _ordered([SpendRow(activity, activity, sums.credits, sums.quantity) for activity, sums in found.items()])
 
 
-BUCKETS_PER_QUERY = 1000  # a day is at most three rollup pieces of four parameters: well under SQLite's limit
+BUCKETS_PER_QUERY = 1000  # a day is at most 3 rollup pieces of 4 parameters: 12,000, under SQLite's 32,766
 
 
 def credits_by_bucket(connection: Connection, buckets: Sequence[tuple[int, int]],
