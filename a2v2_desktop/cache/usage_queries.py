@@ -8,6 +8,8 @@ from the usage rollups.
 
 from __future__ import annotations
 
+import gc
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
@@ -133,7 +135,8 @@ class RunningTotals:
     What was spent before an instant is the running total up to the UTC midnight nearest
     to it, give or take the hours between the two, so any [lo, hi) is a difference of two
     such points: the same figures as `rollups.sums_by`, whatever the zone. Each point is
-    worked out once (a few hour rows read) and kept.
+    worked out once (a few hour rows read) and kept. Totals are kept in 64-bit arrays (as
+    SQLite sums them): no object per number for the garbage collector to walk on every pass.
     """
 
     def __init__(self, dimensions: Sequence[str], agent_ids: Sequence[str] | None, rows: list[tuple]):
@@ -146,9 +149,9 @@ class RunningTotals:
         self.first_day = min(days, default=0)
         self.days = (max(days) - self.first_day) // rollups.DAY + 1 if rows else 0
         self._running = self._running_sums(rows, width)
-        self._points: dict[int, list[tuple[int, int, int]]] = {}
+        self._points: dict[int, tuple[array, array, array]] = {}  # credits, quantity, lines per key
 
-    def _running_sums(self, rows: list[tuple], width: int) -> list[tuple[list[int], ...]]:
+    def _running_sums(self, rows: list[tuple], width: int) -> list[tuple[array, array, array]]:
         """Per key, (credits, quantity, lines) summed over the days before each day index."""
         daily = [([0] * self.days, [0] * self.days, [0] * self.days) for _ in self._position]
         position, first, end = self._position, self.first_day, 1 + width
@@ -156,17 +159,17 @@ class RunningTotals:
             credits, quantity, lines = daily[position[tuple(row[1:end])]]
             at = (row[0] - first) // rollups.DAY
             credits[at], quantity[at], lines[at] = row[end:]
-        return [tuple(list(accumulate(values, initial=0)) for values in sums) for sums in daily]
+        return [tuple(array("q", accumulate(values, initial=0)) for values in sums) for sums in daily]
 
     def sums(self, connection: Connection, buckets: Sequence[tuple[int, int]]) -> dict[tuple, rollups.Sums]:
         """{(bucket index, *dimension values): sums} for each [lo, hi); keys without lines are absent."""
         self._add_points(connection, {edge for bucket in buckets for edge in bucket} - self._points.keys())
         found = {}
         for index, (lo, hi) in enumerate(buckets):
-            before, until = self._points[lo], self._points[hi]
-            for key, now, was in zip(self.keys, until, before):
-                if now[2] > was[2]:  # lines
-                    found[(index, *key)] = rollups.Sums(now[0] - was[0], now[1] - was[1])
+            (was_credits, was_quantity, was_lines), (credits, quantity, lines) = self._points[lo], self._points[hi]
+            for j, key in enumerate(self.keys):
+                if lines[j] > was_lines[j]:
+                    found[(index, *key)] = rollups.Sums(credits[j] - was_credits[j], quantity[j] - was_quantity[j])
         return found
 
     def _add_points(self, connection: Connection, points: set[int]) -> None:
@@ -181,12 +184,12 @@ class RunningTotals:
         for point, (midnight, lo, _hi), hours in zip(ordered, between, extra):
             self._points[point] = self._point(midnight, hours, 1 if lo == midnight else -1)
 
-    def _point(self, midnight: int, hours: dict[int, tuple], sign: int) -> list[tuple[int, int, int]]:
+    def _point(self, midnight: int, hours: dict[int, tuple], sign: int) -> tuple[array, array, array]:
         at = min(max((midnight - self.first_day) // rollups.DAY, 0), self.days)
-        totals = [(credits[at], quantity[at], lines[at]) for credits, quantity, lines in self._running]
-        for j, (credits, quantity, lines) in hours.items():
-            old = totals[j]
-            totals[j] = (old[0] + sign * credits, old[1] + sign * quantity, old[2] + sign * lines)
+        totals = tuple(array("q", (running[field][at] for running in self._running)) for field in range(3))
+        for j, extra in hours.items():
+            for field in range(3):
+                totals[field][j] += sign * extra[field]
         return totals
 
 
@@ -222,8 +225,13 @@ class RollupMemory:
         return totals.sums(connection, buckets)
 
     def warm(self, connection: Connection) -> None:
-        """Read the running totals of every source asked for since the last warm."""
+        """Read the running totals of every source asked for since the last warm.
+
+        Ends with a full garbage collection: the day rows just read (tens of thousands) would
+        otherwise set one off in the next refresh, and a full pass over the app costs ~50 ms.
+        """
         for source in list(self.wanted):
             if source not in self._totals:
                 self._totals[source] = RunningTotals(*source, day_sums(connection, *source))
             self.wanted.discard(source)
+        gc.collect()

@@ -249,6 +249,32 @@ def test_rows_with_equal_keys_keep_their_order_either_way(qtbot, order):
     assert table.shown_rows() == by_credits
 
 
+def test_only_the_rows_in_view_are_formatted_and_indexes_stay_inside_the_table(qtbot):
+    """Hundreds of rows: the ones out of sight cost no text until scrolled to; the model's own
+    index() (faster than Qt's) still refuses anything outside its rows and columns."""
+    from a2v2_desktop.insights.usage import BreakdownRow
+    from a2v2_desktop.ui.panels.breakdown import COLUMNS, BreakdownTable
+
+    table = BreakdownTable("", "deleted")
+    qtbot.addWidget(table)
+    table.resize(700, 400)
+    table.show()
+    qtbot.waitExposed(table)
+    rows = tuple(BreakdownRow(f"k{n}", f"Agent {n}", 1000 * n, n, 500 * n, (n, n + 1)) for n in range(300))
+    table.set_rows(rows, sum(row.credits for row in rows))
+    qtbot.wait(50)
+    model = table.model
+    formatted = [r for r, texts in enumerate(model.shown) if texts is not None]
+    assert formatted and len(formatted) < 40 and formatted == list(range(len(formatted)))
+    table.view.scrollToBottom()
+    qtbot.wait(50)
+    assert model.shown[-1] == (model.rows[-1].name, *model.cell_texts(model.rows[-1])[1:])
+    assert model.index(0, 0).isValid() and model.index(299, len(COLUMNS) - 1).isValid()
+    for outside in ((300, 0), (-1, 0), (0, len(COLUMNS)), (0, -1)):
+        assert not model.index(*outside).isValid()
+    assert not model.index(0, 0, model.index(0, 0)).isValid()
+
+
 def test_cells_show_their_texts_whenever_qt_first_asks(panel, settle):
     """Texts are worked out for a row when first shown; every cell says what copying it says."""
     choose(panel, settle, preset=ranges.LAST_90_DAYS)

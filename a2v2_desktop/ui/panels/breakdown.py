@@ -24,7 +24,7 @@ NAME, CREDITS, SHARE, QUANTITY, CHANGE, TREND = range(len(COLUMNS))
 SORT_ROLE = Qt.UserRole
 KEY_ROLE = Qt.UserRole + 1
 RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
-SIZING_ROWS = 40  # rows that size the columns: the ones in view first (Qt's default reads a thousand)
+SIZING_ROWS = 0  # columns fit the rows in view (Qt's default reads a thousand rows at every refresh)
 
 
 class BreakdownModel(QAbstractTableModel):
@@ -87,6 +87,12 @@ class BreakdownModel(QAbstractTableModel):
             name, *rest = self.cell_texts(self.rows[r])
             texts = self.shown[r] = (elide(name), *rest)
         return texts
+
+    def index(self, row: int, column: int, parent=QModelIndex()) -> QModelIndex:
+        """Qt's own asks rowCount and columnCount (two calls into Python) for every index it makes."""
+        if 0 <= row < len(self.rows) and 0 <= column < len(COLUMNS) and not parent.isValid():
+            return self.createIndex(row, column)
+        return QModelIndex()
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt's name
         return 0 if parent.isValid() else len(self.rows)
