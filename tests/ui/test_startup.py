@@ -14,7 +14,6 @@ from a2v2_desktop.ui.lazy import LazyStack
 from a2v2_desktop.ui.main_window import ANALYTICS, SETTINGS
 from a2v2_desktop.ui.panels.analytics import AnalyticsPanel
 from a2v2_desktop.ui.workers import TaskRunner
-
 from tests.ui.conftest import demo_server
 
 # Loaded only by a sync, a connection check, a statement, or a panel the user opens.
