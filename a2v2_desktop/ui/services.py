@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -185,6 +186,7 @@ class Services(QObject):
         self.read_only: str | None = None  # why the cache is open read-only; None when it is writable
         self.ask_cache_problem: Asker | None = None  # the window's question when a cache is refused (app.build)
         self.demo_server = None
+        self._demo_lock = threading.Lock()
         self.sync.set_interval(self.settings.sync_interval_minutes)
         self.sync.succeeded.connect(self._keep_statements)
 
@@ -247,15 +249,20 @@ class Services(QObject):
         return self.source_for(org) if org else None
 
     def _demo_source(self) -> SyncSource | None:
-        """The demo's stand-in server, started at the first sync that needs it; none while the cache
-        is closed or open read-only (nothing may be synced into it)."""
+        """The demo's stand-in server, started by the first sync that needs it, on that sync's
+        thread; none while the cache is closed or open read-only (nothing may be synced into it)."""
         if self.engine is None or self.read_only:
             return None
         from a2v2_desktop.standin.server import DEMO_API_KEY, DEMO_API_SECRET
 
-        if self.demo_server is None:
-            self.demo_server = self.demo_factory()
-        return SyncSource(self.demo_server.base_url, Credentials(DEMO_API_KEY, DEMO_API_SECRET))
+        return SyncSource(self._demo_url, Credentials(DEMO_API_KEY, DEMO_API_SECRET))
+
+    def _demo_url(self) -> str:
+        """Called on a sync's thread; the GUI thread stops the server only after that sync has ended."""
+        with self._demo_lock:
+            if self.demo_server is None:
+                self.demo_server = self.demo_factory()
+            return self.demo_server.base_url
 
     def source_for(self, org: Organization) -> SyncSource | None:
         """An organization's URL with its own profile's key and secret (None when none are stored)."""
@@ -341,9 +348,10 @@ class Services(QObject):
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None
-        if self.demo_server is not None:
-            self.demo_server.stop()
-            self.demo_server = None
+        with self._demo_lock:
+            if self.demo_server is not None:
+                self.demo_server.stop()
+                self.demo_server = None
 
     def shutdown(self) -> None:
         self.sync.timer.stop()

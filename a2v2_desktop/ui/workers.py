@@ -95,10 +95,14 @@ class TaskRunner(QObject):
 
 @dataclass(frozen=True)
 class SyncSource:
-    """Where to sync from: an API URL and the credentials for it."""
+    """Where to sync from: an API URL, or what finds it on the sync's own thread (the demo's
+    stand-in, whose generation would otherwise freeze the window), and the credentials for it."""
 
-    api_url: str
+    api_url: str | Callable[[], str]
     credentials: Credentials
+
+    def url(self) -> str:
+        return self.api_url() if callable(self.api_url) else self.api_url
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ class SyncWorker(QThread):
             from a2v2_desktop.api.client import ApiClient
             from a2v2_desktop.sync.engine import SyncEngine
 
-            with ApiClient(self.source.api_url, self.source.credentials, cancel=self.cancel_event) as client:
+            with ApiClient(self.source.url(), self.source.credentials, cancel=self.cancel_event) as client:
                 engine = SyncEngine(client, self.engine, progress=self.progress.emit, cancel=self.cancel_event,
                                     clock=self.clock)
                 result = engine.run()

@@ -110,10 +110,12 @@ def test_when_answered_waits_for_the_jobs_submitted_before_it_and_no_others(qtbo
     runner.wait()
 
 
-def test_the_demo_server_starts_with_the_first_demo_sync_and_never_read_only(make_app, qtbot, settle):
-    started = []
+def test_the_demo_server_starts_with_the_first_demo_sync_off_the_gui_thread_and_never_read_only(
+        make_app, qtbot, settle):
+    started, on_gui_thread = [], []
 
     def factory():
+        on_gui_thread.append(threading.current_thread() is threading.main_thread())
         started.append(demo_server())
         return started[-1]
 
@@ -122,7 +124,7 @@ def test_the_demo_server_starts_with_the_first_demo_sync_and_never_read_only(mak
     assert started == []
     with qtbot.waitSignal(services.sync.succeeded, timeout=60_000):
         assert services.sync.start()
-    assert len(started) == 1 and services.demo_server is started[0]
+    assert len(started) == 1 and services.demo_server is started[0] and on_gui_thread == [False]
     settle(services)
     services.activate_read_only("a test")
     assert not services.sync.start() and services.demo_server is None and len(started) == 1
