@@ -129,7 +129,8 @@ def _follow(services: Services, choice: Choice, diagnosis: CacheDiagnosis) -> bo
 
 
 class ReadOnlyNotice(QObject):
-    """In read-only mode: the title and a status-bar label say so, and Sync now is greyed out."""
+    """In read-only mode: the title and a status-bar label say so, and Sync now is greyed out
+    (the panels grey out their own editors, when they are built)."""
 
     def __init__(self, window: MainWindow):
         super().__init__(window)
@@ -149,8 +150,6 @@ class ReadOnlyNotice(QObject):
         self.window.setWindowTitle(f"A2V2 Desktop — read-only: {reason}" if reason else "A2V2 Desktop")
         if reason:
             self.window.sync_action.setEnabled(False)
-        for editor in (self.window.alerts.editor, self.window.billing.low_balance):  # they would save to the cache
-            editor.setEnabled(not reason)
 
     def _rebuilt(self, backup: Path) -> None:
         self.window.statusBar().showMessage(f"The old cache was kept at {backup}; syncing a new one.", 30_000)
