@@ -600,12 +600,16 @@ def _check_bounds(field: _Field, values: list) -> None:
 
 
 def _mapped(validator: Callable[[Any], Any], values: list) -> list:
-    """validator(value) for every value, run once per distinct value; declines where it raises anything."""
+    """validator(value) for every value, run once per distinct value when values repeat (a page's
+    hours and amounts); declines where it raises anything."""
+    column_form = _COLUMN_FORMS.get(validator, _one_by_one(validator))
     distinct = set(values)
-    distinct.discard(None)
-    distinct = list(distinct)
     try:
-        outcome = dict(zip(distinct, _COLUMN_FORMS.get(validator, _one_by_one(validator))(distinct)))
+        if None not in distinct and 2 * len(distinct) > len(values):  # mostly distinct: a lookup table saves nothing
+            return column_form(values)
+        distinct.discard(None)
+        distinct = list(distinct)
+        outcome = dict(zip(distinct, column_form(distinct)))
     except Exception:  # the record path meets the same value, and says (or raises) what pydantic does
         raise _Declined from None
     outcome[None] = None
