@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from a2v2_desktop.cache import rollups
-from a2v2_desktop.cache.usage_queries import RollupMemory
+from a2v2_desktop.cache.usage_queries import UsageMemory
 from a2v2_desktop.domain.times import local_date, zone
 from a2v2_desktop.insights import ranges
 from a2v2_desktop.insights.ranges import DateRange
@@ -28,8 +28,8 @@ def agents_of(engine) -> list[str]:
         return [row[0] for row in connection.exec_driver_sql("SELECT id FROM agents ORDER BY id")]
 
 
-def warmed(engine, dimensions, agent_ids) -> RollupMemory:
-    memory = RollupMemory()
+def warmed(engine, dimensions, agent_ids) -> UsageMemory:
+    memory = UsageMemory()
     with engine.connect() as connection:
         memory.sums_by(connection, dimensions, [(START, START + 86400)], agent_ids)
         memory.warm(connection)
@@ -69,7 +69,7 @@ def test_a_source_is_read_from_the_rollups_until_warmed_then_kept_as_it_was(tmp_
                 "INSERT INTO usage (id, seq, hour, agent_id, member_id, activity, pool, quantity, credits) "
                 "VALUES (?, ?, ?, 'a1', NULL, 'message', 'plan', 1, ?)", (f"u{number}", number, at, credits))
     day = [(hour - 86400, hour + 3600)]
-    memory = RollupMemory()
+    memory = UsageMemory()
     with engine.connect() as connection:
         assert memory.sums_by(connection, ("member_id",), day) == {(0, None): rollups.Sums(5_000, 1)}
         assert memory.wanted == {(("member_id",), None)}
@@ -80,7 +80,7 @@ def test_a_source_is_read_from_the_rollups_until_warmed_then_kept_as_it_was(tmp_
             "VALUES ('u9', 9, ?, 'a1', NULL, 'message', 'plan', 2, 7000)", (hour - 7200,))
     with engine.connect() as connection:
         assert memory.sums_by(connection, ("member_id",), day) == {(0, None): rollups.Sums(5_000, 1)}
-        assert RollupMemory().sums_by(connection, ("member_id",), day) == {(0, None): rollups.Sums(12_000, 3)}
+        assert UsageMemory().sums_by(connection, ("member_id",), day) == {(0, None): rollups.Sums(12_000, 3)}
     engine.dispose()
 
 
@@ -90,7 +90,7 @@ def test_views_with_memory_equal_views_without(demo, timezone):  # noqa: F811
     the same view, and the second time round nothing is read from the rollups again."""
     _org, engine = demo
     now = int(NOW.timestamp())
-    memory = RollupMemory()
+    memory = UsageMemory()
     today = local_date(now, zone(timezone))
     custom = DateRange(date(2026, 10, 20), today - timedelta(days=2))
     asked = [UsageRequest(preset, now, custom=custom if preset == ranges.CUSTOM else None, timezone=timezone,
@@ -105,3 +105,18 @@ def test_views_with_memory_equal_views_without(demo, timezone):  # noqa: F811
                 assert replace(found, request=request) == expected, request
                 memory.warm(connection)
     assert not memory.wanted
+
+
+def test_small_reads_are_kept_once_per_query(demo):  # noqa: F811
+    """Organization, billing, agents and seats are read once per memory, each by its own query."""
+    _org, engine = demo
+    memory, asked = UsageMemory(), []
+
+    def counted(name):
+        return lambda connection: asked.append(name) or name
+
+    first, second = counted("first"), counted("second")
+    with engine.connect() as connection:
+        assert [memory.kept(connection, query) for query in (first, second, first, second)] == \
+            ["first", "second", "first", "second"]
+    assert asked == ["first", "second"]

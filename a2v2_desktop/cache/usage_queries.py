@@ -1,5 +1,5 @@
 """Read queries the Usage panel needs beyond `queries`: pools, per-key hourly spend, seats,
-and the rollups' sums kept in memory between refreshes (`RollupMemory`).
+and what it read kept in memory between refreshes until a sync (`UsageMemory`).
 
 Same conventions as `cache.queries`: integer sums of ten-thousandths, half-open
 [start, end) ranges of epoch seconds, an optional `agent_ids` filter, spend read
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import gc
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, func, select
 
@@ -201,18 +202,30 @@ def _hours_to_midnight(point: int) -> tuple[int, int, int]:
     return point - offset + rollups.DAY, point, point - offset + rollups.DAY
 
 
-class RollupMemory:
-    """Running totals per (dimensions, agent filter), kept while the cache's usage stays the same.
+T = TypeVar("T")
+MANY_ROWS = 20_000  # day rows read by one warm-up that are worth a garbage collection right after
+
+
+class UsageMemory:
+    """What the Usage panel read, kept while the cache stays the same: running totals per
+    (dimensions, agent filter), and small reads only a sync changes (`kept`).
 
     A source not in memory yet is answered from the rollups, and noted: `warm` then reads it
     off the refresh path, so no refresh waits for a whole year of day rows. Whoever holds
-    one drops it when usage changes (a sync, another cache): nothing here can tell.
+    one drops it after a sync or on another cache: nothing here can tell.
     Refreshes on the pool's threads may share it: every entry is stored whole.
     """
 
     def __init__(self) -> None:
         self._totals: dict[tuple, RunningTotals] = {}
+        self._kept: dict[Callable, Any] = {}
         self.wanted: set[tuple] = set()
+
+    def kept(self, connection: Connection, query: Callable[[Connection], T]) -> T:
+        """`query(connection)`, read once: the organization, billing, agents and seats change only with a sync."""
+        if query not in self._kept:
+            self._kept[query] = query(connection)
+        return self._kept[query]
 
     def sums_by(self, connection: Connection, dimensions: Sequence[str], buckets: Sequence[tuple[int, int]],
                 agent_ids: Sequence[str] | None = None) -> dict[tuple, rollups.Sums]:
@@ -227,11 +240,15 @@ class RollupMemory:
     def warm(self, connection: Connection) -> None:
         """Read the running totals of every source asked for since the last warm.
 
-        Ends with a full garbage collection: the day rows just read (tens of thousands) would
-        otherwise set one off in the next refresh, and a full pass over the app costs ~50 ms.
+        After reading many day rows it runs a full garbage collection: so many objects that lived
+        for a while would otherwise set one off in the next refresh (a full pass over the app
+        costs ~50 ms); a few hundred rows for one agent are not worth one.
         """
+        read = 0
         for source in list(self.wanted):
             if source not in self._totals:
-                self._totals[source] = RunningTotals(*source, day_sums(connection, *source))
+                rows = day_sums(connection, *source)
+                self._totals[source], read = RunningTotals(*source, rows), read + len(rows)
             self.wanted.discard(source)
-        gc.collect()
+        if read >= MANY_ROWS:
+            gc.collect()

@@ -3,7 +3,7 @@
 Everything is read from the cache through `cache.queries`/`cache.usage_queries` and
 the usage rollups in one short connection, off the GUI thread, and handed back as
 frozen dataclasses. Each part (cards, chart, each table) is one read of per-bucket
-sums, so a year costs about what a week does; with the panel's `RollupMemory` those
+sums, so a year costs about what a week does; with the panel's `UsageMemory` those
 sums come from running totals read once per sync, so a refresh reads almost nothing.
 Credits stay integer ten-thousandths; the only division is for averages and shares,
 done with Fraction and rounded once.
@@ -16,12 +16,13 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from fractions import Fraction
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
 from a2v2_desktop.cache import queries, rollups, usage_queries
-from a2v2_desktop.cache.usage_queries import AgentChoice, BillingSummary, RollupMemory, SeatCounts
+from a2v2_desktop.cache.usage_queries import AgentChoice, BillingSummary, UsageMemory, SeatCounts
 from a2v2_desktop.domain.times import local_date, zone
 from a2v2_desktop.insights import ranges
 from a2v2_desktop.insights.ranges import BillingPeriod, DateRange
@@ -31,6 +32,7 @@ ACTIVITIES = ("message", "document", "voice", "tool", "other")
 ACTIVITY_LABELS = {"message": "Messages", "document": "Documents", "voice": "Voice", "tool": "Tools", "other": "Other"}
 TREND_POINTS = 12
 RUNAWAY_LOOKBACK = SCAN_HOURS * 3600 + BASELINE_DAYS * 86400
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class UsageRequest:
     # last answer back while neither changed, and the scan is skipped.
     known_runaways: tuple[RunawayAgent, ...] | None = None
     # The rollups' sums read by earlier requests, kept by the panel until a sync changes usage.
-    memory: RollupMemory | None = None
+    memory: UsageMemory | None = None
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ class _Scope:
     compared: DateRange  # the elapsed part of span
     previous: DateRange  # the like-for-like previous period of `compared`
     agent_ids: list[str] | None
-    memory: RollupMemory | None = None
+    memory: UsageMemory | None = None
 
     def bounds(self, which: DateRange) -> tuple[int, int]:
         return which.bounds(self.tz)
@@ -138,7 +140,8 @@ def build_usage_view(connection: Connection, request: UsageRequest) -> UsageView
     """Everything the Usage panel shows for one request."""
     org, billing, tz_name, scope = _resolve(connection, request)
     view = UsageView(request, org.name if org else None, tz_name, None, _period(billing),
-                     usage_queries.usage_exists(connection), tuple(usage_queries.agent_choices(connection)))
+                     kept(request.memory, connection, usage_queries.usage_exists),
+                     tuple(kept(request.memory, connection, usage_queries.agent_choices)))
     if scope is None:
         return view
     runaways = request.known_runaways
@@ -162,14 +165,19 @@ def chart_only(connection: Connection, request: UsageRequest) -> ChartSeries | N
     return build_chart(connection, scope, request) if scope else None
 
 
+def kept(memory: UsageMemory | None, connection: Connection, query: Callable[[Connection], T]) -> T:
+    """`query(connection)`, from the request's memory when it has one."""
+    return query(connection) if memory is None else memory.kept(connection, query)
+
+
 def _period(billing: BillingSummary | None) -> BillingPeriod | None:
     return BillingPeriod(billing.period_start, billing.period_end) if billing else None
 
 
 def _resolve(connection: Connection, request: UsageRequest):
     """The organization, latest billing, the zone for days and the resolved scope (None: no dates yet)."""
-    org = queries.organization(connection)
-    billing = usage_queries.latest_billing_summary(connection)
+    org = kept(request.memory, connection, queries.organization)
+    billing = kept(request.memory, connection, usage_queries.latest_billing_summary)
     tz_name = request.timezone or (org.timezone if org else "UTC")
     return org, billing, tz_name, resolve_scope(request, zone(tz_name), _period(billing))
 
@@ -209,7 +217,7 @@ def build_cards(connection: Connection, scope: _Scope, billing: BillingSummary |
         elapsed_days=scope.compared.days,
         period_credits=totals[2] if billing is not None else None,
         pools=dict(pools),
-        seats=usage_queries.seat_counts(connection),
+        seats=kept(scope.memory, connection, usage_queries.seat_counts),
         agent_limit=billing.agent_limit if billing else None,
         member_limit=billing.member_limit if billing else None,
     )

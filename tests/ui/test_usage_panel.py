@@ -181,7 +181,10 @@ def test_sums_kept_in_memory_are_forgotten_when_a_sync_may_have_changed_usage(pa
 
 
 def test_the_agent_filter_is_refilled_only_when_the_agents_changed(panel, settle, runaway_id):
-    """A refresh with the same agents leaves the list (and the pick) alone; a new agent is listed."""
+    """A refresh with the same agents leaves the list (and the pick) alone; an agent a sync
+    brought is listed."""
+    from a2v2_desktop.sync.engine import SyncResult
+
     choose(panel, settle, preset=ranges.LAST_7_DAYS, agent=runaway_id)
     listed = [panel.agent.itemData(i) for i in range(panel.agent.count())]
     with panel.services.engine.begin() as connection:
@@ -189,6 +192,9 @@ def test_the_agent_filter_is_refilled_only_when_the_agents_changed(panel, settle
             "INSERT INTO agents (id, name, status, created_at, paid_access_enabled) "
             "VALUES ('zz-new', 'Zebra Desk', 'active', 0, 0)")
     choose(panel, settle, preset=ranges.LAST_30_DAYS)
+    assert "zz-new" not in [panel.agent.itemData(i) for i in range(panel.agent.count())]  # kept until a sync
+    panel.services.sync.succeeded.emit(SyncResult())  # one that brought the new agent, no usage
+    choose(panel, settle, preset=ranges.LAST_90_DAYS)
     assert panel.agent.currentData() == runaway_id
     now_listed = [panel.agent.itemData(i) for i in range(panel.agent.count())]
     assert [key for key in now_listed if key != "zz-new"] == listed

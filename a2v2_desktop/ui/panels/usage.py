@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from a2v2_desktop.cache.usage_queries import RollupMemory
+from a2v2_desktop.cache.usage_queries import UsageMemory
 from a2v2_desktop.domain.times import local_date, zone
 from a2v2_desktop.insights import ranges, text
 from a2v2_desktop.insights.ranges import DateRange
@@ -56,7 +56,7 @@ class UsagePanel(QWidget):
         self.pending_chart: UsageRequest | None = None
         self.chart_agent: str | None = None
         self.runaways: tuple[int, tuple[RunawayAgent, ...]] | None = None  # (hour, scan) until a sync or new hour
-        self.memory = RollupMemory()  # the rollups' sums, until usage changes
+        self.memory = UsageMemory()  # what refreshes read, until a sync or another cache
         self.view_choices: tuple = ()  # the agents the filter lists
         self._build()
         self._connect()
@@ -180,7 +180,7 @@ class UsagePanel(QWidget):
         self.services.settingsChanged.connect(lambda _settings: self.refresh())
         self.services.sync.succeeded.connect(self._synced)
         for unfinished in (self.services.sync.failed, self.services.sync.cancelled):
-            unfinished.connect(self._forget_sums)  # pages it committed may have changed usage
+            unfinished.connect(self._forget_reads)  # what it committed before stopping may have changed usage
 
     # -- asking -------------------------------------------------------------------------------
 
@@ -239,19 +239,18 @@ class UsagePanel(QWidget):
         self._refresh_chart()
 
     def _synced(self, result) -> None:
-        if "usage" in result.changed_feeds:  # even outside the range shown: the memory holds every day
-            self._forget_sums()
+        self._forget_reads()  # usage outside the range shown, agents, members and billing may have changed
         if sync_touches(self.view, result.changed_feeds, result.usage_hours):
             self._rescan()
 
     def _rescan(self) -> None:
         """Refresh with a new runaway scan and nothing remembered: the data changed."""
         self.runaways = None
-        self._forget_sums()
+        self._forget_reads()
         self.refresh()
 
-    def _forget_sums(self, *_outcome) -> None:
-        self.memory = RollupMemory()
+    def _forget_reads(self, *_outcome) -> None:
+        self.memory = UsageMemory()
 
     def _warm(self) -> None:
         """Read into memory, on the pool, what the last refresh had to ask the rollups: the next one is quick."""
