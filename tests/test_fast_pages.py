@@ -165,7 +165,10 @@ def test_every_feed_model_is_within_the_column_path_and_other_definitions_are_no
     class Listed(rec.FeedRecord):
         tags: list[str]
 
-    assert rec._fields(Patterned) is None and rec._fields(Bounded) is None and rec._fields(Listed) is None
+    class Converted(rec.FeedRecord):
+        price: Annotated[rec.Money, BeforeValidator(lambda value: {"amount": value, "currency": "usd"})]
+
+    assert all(rec._fields(model) is None for model in (Patterned, Bounded, Listed, Converted))
     assert rec._fields(rec.Conversation)["unanswered"].default == 0
 
 

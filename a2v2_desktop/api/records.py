@@ -454,8 +454,8 @@ def _field(name: str, info: FieldInfo) -> _Field:
     checks: dict[str, Any] = {}
     for item in metadata:
         checks.update(_check_of(item, kind, checks))
-    if checks.get("after") and len(checks) > 1:
-        raise _Unsupported(name)  # the order of an after validator and constraints is not reproduced here
+    if (checks.get("after") and len(checks) > 1) or (checks and _nested_model(info)):
+        raise _Unsupported(name)  # the order of an after validator and constraints, or a model's, is not reproduced
     field = _Field(name, kind, nullable, _REQUIRED if info.is_required() else info.default, **checks)
     if field.default is not _REQUIRED and not _keeps(field, field.default):
         raise _Unsupported(name)
