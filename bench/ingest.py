@@ -15,10 +15,11 @@ from urllib.parse import parse_qs
 import httpx
 
 from a2v2_desktop.api.client import ApiClient
-from a2v2_desktop.api.records import FEEDS, parse_feed_page
+from a2v2_desktop.api.records import FEEDS, parse_feed_columns
 from a2v2_desktop.cache.db import open_cache
+from a2v2_desktop.cache.writes import batch
 from a2v2_desktop.sync.engine import SyncEngine
-from a2v2_desktop.sync.rows import feed_columns, feed_rows
+from a2v2_desktop.sync.rows import column_rows, feed_columns
 from bench.standin import CREDENTIALS
 from bench.stats import Figure
 from bench.sync import HEADERS, feed_pages
@@ -79,9 +80,14 @@ def _remove(cache: Path) -> None:
         path.unlink()
 
 
+def _rows(feed: str, body: bytes, after: int) -> list[tuple]:
+    """A page's rows as the sync makes them."""
+    return column_rows(feed, parse_feed_columns(feed, body, after).columns)
+
+
 def stdlib_rate(captured: Captured, work: Path) -> float:
     """Rows per second of sqlite3.executemany of the same rows into plain tables (no keys, no indexes)."""
-    pages = [(feed, feed_rows(feed, parse_feed_page(feed, body, after)[0])) for feed, after, body in captured.feed_bodies()]
+    pages = [(feed, _rows(feed, body, after)) for feed, after, body in captured.feed_bodies()]
     path = work / "stdlib.sqlite"
     _remove(path)
     db = sqlite3.connect(path)
@@ -104,17 +110,16 @@ def held_pages(captured: Captured, work: Path) -> str:
     body = next(body for feed, _after, body in captured.feed_bodies() if feed == "usage")
     cache = work / "memory.sqlite"
     tracemalloc.start()
-    page = parse_feed_page("usage", body, 0)[0]
-    rows = feed_rows("usage", page)
+    page = batch(feed_columns("usage"), _rows("usage", body, 0))  # a page as the sync holds it
     one_page = tracemalloc.get_traced_memory()[0]
-    del page, rows
+    del page
     tracemalloc.reset_peak()
     baseline = tracemalloc.get_traced_memory()[0]
     _sync_from_memory(captured, cache)
     peak = tracemalloc.get_traced_memory()[1] - baseline
     tracemalloc.stop()
     _remove(cache)
-    return f"peak {peak / 2**20:.0f} MB while syncing ≈ {peak / max(one_page, 1):.1f} parsed usage pages"
+    return f"peak {peak / 2**20:.0f} MB while syncing ≈ {peak / max(one_page, 1):.1f} usage pages ready to write"
 
 
 def ingest(base_url: str, runs: int, work: Path, pages: dict[str, int]) -> list[Figure]:
