@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from a2v2_desktop.cache import queries, rollups, usage_queries
-from a2v2_desktop.cache.usage_queries import AgentChoice, BillingSummary, UsageMemory, SeatCounts
+from a2v2_desktop.cache.usage_queries import AgentChoice, BillingSummary, SeatCounts, UsageMemory
 from a2v2_desktop.domain.times import local_date, zone
 from a2v2_desktop.insights import ranges
 from a2v2_desktop.insights.ranges import BillingPeriod, DateRange
@@ -50,7 +50,7 @@ class UsageRequest:
     # The runaway scan depends on the hour and the data, not the range: the panel passes the
     # last answer back while neither changed, and the scan is skipped.
     known_runaways: tuple[RunawayAgent, ...] | None = None
-    # The rollups' sums read by earlier requests, kept by the panel until a sync changes usage.
+    # What earlier requests read (running totals, names, seats), kept by the panel until a sync.
     memory: UsageMemory | None = None
 
 
