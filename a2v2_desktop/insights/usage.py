@@ -29,6 +29,7 @@ from a2v2_desktop.insights.ranges import BillingPeriod, DateRange
 from a2v2_desktop.insights.runaway import BASELINE_DAYS, SCAN_HOURS, RunawayAgent, find_runaways
 
 ACTIVITIES = ("message", "document", "voice", "tool", "other")
+CREDITS, MESSAGES = "credits", "messages"  # what the Credit usage chart measures
 ACTIVITY_LABELS = {"message": "Messages", "document": "Documents", "voice": "Voice", "tool": "Tools", "other": "Other"}
 TREND_POINTS = 12
 RUNAWAY_LOOKBACK = SCAN_HOURS * 3600 + BASELINE_DAYS * 86400

@@ -62,9 +62,6 @@ class AppOptions:
 def build(options: AppOptions) -> tuple[Services, MainWindow]:
     """Build and wire everything once; raises CacheError when the cache was refused and the person chose
     to quit (it was left as it was)."""
-    import pyqtgraph as pg
-
-    pg.setConfigOptions(antialias=True)
     app = QApplication.instance()
     theme = Theme(app)
     if options.dark is None:

@@ -26,6 +26,8 @@ from a2v2_desktop.insights.ranges import DateRange
 from a2v2_desktop.ui.theme import Colors
 from a2v2_desktop.ui.widgets import plain_label, plain_tooltip
 
+pg.setConfigOptions(antialias=True)  # here, where pyqtgraph is first loaded (after the window's first paint)
+
 DAY_SECONDS = 86400
 EPOCH = date(1970, 1, 1)
 

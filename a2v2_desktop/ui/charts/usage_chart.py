@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QWidget
 
 from a2v2_desktop.domain.credits import SCALE
 from a2v2_desktop.insights import text
-from a2v2_desktop.insights.usage import ACTIVITIES, ChartSeries
+from a2v2_desktop.insights.usage import ACTIVITIES, CREDITS, MESSAGES, ChartSeries
 from a2v2_desktop.insights.usage import (
     ACTIVITY_LABELS as LABELS,  # also the paper's legend
 )
@@ -24,8 +24,6 @@ from a2v2_desktop.ui.charts.base import (
     bucket_index,
 )
 from a2v2_desktop.ui.theme import Colors
-
-CREDITS, MESSAGES = "credits", "messages"
 
 
 class GroupedAxis(pg.AxisItem):

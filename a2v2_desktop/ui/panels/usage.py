@@ -32,8 +32,9 @@ from a2v2_desktop.domain.times import local_date, zone
 from a2v2_desktop.insights import ranges, text
 from a2v2_desktop.insights.ranges import DateRange
 from a2v2_desktop.insights.runaway import RunawayAgent
-from a2v2_desktop.insights.usage import UsageRequest, UsageView, build_usage_view, chart_only, sync_touches
-from a2v2_desktop.ui.charts.usage_chart import CREDITS, MESSAGES, UsageChart
+from a2v2_desktop.insights.usage import (CREDITS, MESSAGES, UsageRequest, UsageView, build_usage_view, chart_only,
+                                         sync_touches)
+from a2v2_desktop.ui.charts.deferred import DeferredChart
 from a2v2_desktop.ui.icons import icon
 from a2v2_desktop.ui.panels.breakdown import BreakdownTable
 from a2v2_desktop.ui.services import Services
@@ -81,7 +82,7 @@ class UsagePanel(QWidget):
         self.range_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.banner, self.banner_text = self._make_banner()
         self.cards = {title: Card(title) for title in CARD_TITLES}
-        self.chart = UsageChart(self.theme.colors)
+        self.chart = DeferredChart(self._usage_chart)
         self.agents_table = BreakdownTable("Pick an agent to show only its spend in the chart.", "deleted")
         self.members_table = BreakdownTable("Visitors' traffic is the spend no team member caused.", "removed")
         layout = QVBoxLayout(self)
@@ -124,6 +125,11 @@ class UsagePanel(QWidget):
             grid.addWidget(card, 0, position)
             grid.setColumnStretch(position, 1)
         return grid
+
+    def _usage_chart(self) -> QWidget:
+        from a2v2_desktop.ui.charts.usage_chart import UsageChart
+
+        return UsageChart(self.theme.colors)
 
     def _chart_section(self) -> QFrame:
         frame, layout = section()
