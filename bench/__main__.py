@@ -107,7 +107,7 @@ def main() -> int:
     if "window" in parts:
         figures += window_parts(cache, args.runs, work)
     if "startup" in parts:
-        figures += [startup.cold_start(cache, work, args.runs), startup.import_qt(args.runs),
+        figures += [*startup.cold_start(cache, work, args.runs), startup.import_qt(args.runs),
                     startup.peak_memory(cache, work, args.runs)]
     if "report" in parts:
         figures += report_figures(cache, args.runs)

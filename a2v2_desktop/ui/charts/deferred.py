@@ -41,6 +41,10 @@ class DeferredChart(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
 
+    @property
+    def built(self) -> bool:
+        return self._built is not None
+
     def chart(self) -> QWidget:
         if self._built is None:
             self._built = self._build()
