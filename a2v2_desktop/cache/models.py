@@ -100,11 +100,9 @@ class UsageLine(Base):
     quantity: Mapped[int] = mapped_column(BigInteger)
     credits: Mapped[int] = mapped_column(BigInteger)
 
-    __table_args__ = (
-        # Covering indexes: range sums by hour (and per agent) never touch the table.
-        Index(None, "hour", "agent_id", "activity", "credits", "quantity"),
-        Index(None, "agent_id", "hour", "credits", "quantity"),
-    )
+    # Sums by time, agent, member, activity or model come from the rollups below, so the only
+    # index besides the id is `seq`, for the lines that arrived after a billing snapshot.
+    __table_args__ = (Index(None, "seq"),)
 
 
 def _usage_rollup(name: str, *key: str) -> Table:
@@ -115,8 +113,9 @@ def _usage_rollup(name: str, *key: str) -> Table:
     midnight). A range of local days in any zone is whole UTC days plus the hours at its two
     edges (`cache.rollups`), so no zone is baked in. `lines` counts the lines summed: a key
     whose lines all moved elsewhere keeps a row with lines 0, which reads as absent. The
-    member of visitors' traffic (no member) is '' (a key column cannot be NULL). Plain
-    tables, not mapped classes: nothing reads them through the ORM, and start-up is faster.
+    member of visitors' traffic (no member) and a line without a model are '' (a key column
+    cannot be NULL). Plain tables, not mapped classes: nothing reads them through the ORM,
+    and start-up is faster.
     """
     columns = [Column(column, Integer if column == "span" else BigInteger if column == "start" else Text,
                       nullable=False) for column in key]
@@ -129,21 +128,22 @@ USAGE_BY_ACTIVITY = _usage_rollup("usage_by_activity", "span", "start", "activit
 USAGE_BY_AGENT = _usage_rollup("usage_by_agent", "span", "start", "agent_id")
 USAGE_BY_MEMBER = _usage_rollup("usage_by_member", "span", "start", "member_id")
 USAGE_BY_AGENT_DETAIL = _usage_rollup("usage_by_agent_detail", "agent_id", "span", "start", "member_id", "activity",
-                                      "pool")  # keyed by agent first: every figure for one agent at a time
+                                      "model", "pool")  # keyed by agent first: every figure for one agent at a time
 
 # A change to the usage lines waiting to be added to the rollups. Triggers on `usage` write
 # one row per line inserted (+), replaced (- old, + new) or deleted (-), so the rollups stay
-# exact whoever writes; another trigger adds each at once, unless a sync page is being
-# written (a row in usage_rollup_batch): the page then adds its changes in one pass and
-# empties this table before it commits.
+# exact whoever writes; another trigger adds each at once. A sync page instead claims the
+# lines it inserts (a row in usage_rollup_batch: lines with a higher rowid are the page's):
+# the triggers log only changes to other lines, and the page adds its own lines and the
+# changes logged here in one pass, emptying this table before it commits.
 USAGE_CHANGE = Table(
     "usage_change", Base.metadata,
     Column("id", Integer, primary_key=True),
     *(Column(name, kind, nullable=False) for name, kind in (
-        ("hour", BigInteger), ("agent_id", Text), ("member_id", Text), ("activity", Text), ("pool", Text),
-        ("credits", BigInteger), ("quantity", BigInteger), ("lines", BigInteger))),
+        ("hour", BigInteger), ("agent_id", Text), ("member_id", Text), ("activity", Text), ("model", Text),
+        ("pool", Text), ("credits", BigInteger), ("quantity", BigInteger), ("lines", BigInteger))),
 )
-USAGE_ROLLUP_BATCH = Table("usage_rollup_batch", Base.metadata, Column("page", Integer, primary_key=True))
+USAGE_ROLLUP_BATCH = Table("usage_rollup_batch", Base.metadata, Column("after_rowid", Integer, primary_key=True))
 
 
 class ConversationRow(Base):

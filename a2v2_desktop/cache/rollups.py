@@ -1,9 +1,11 @@
 """Usage rollups: kept in step with the usage lines, and read back for any range of local days.
 
 Write side: triggers log every change to `usage` into usage_change and add it to the
-rollups at once (models.UsageChange), so any writer keeps them exact. A sync page
-instead holds its changes back (`hold_changes`) and adds them all in one pass per
-rollup (`fold_changes`) in its own transaction: about half the cost of a trigger per line.
+rollups at once (models.UsageChange), so any writer keeps them exact. A sync page instead
+claims the lines it inserts (`hold_changes`), so no trigger logs them, and adds them, with
+the changes the triggers logged for older lines, to every rollup in one pass
+(`fold_changes`) in its own transaction: the page's lines are read back from the table once,
+summed by the finest key into a temporary table, and each rollup takes its sums from there.
 
 Read side: a half-open range [lo, hi) of epoch seconds is whole UTC days (span 86400
 rows) plus the hours at its edges (span 3600 rows), whatever the zone the range came
@@ -19,6 +21,12 @@ from sqlalchemy import Connection
 
 HOUR, DAY = 3600, 86400
 VISITORS_KEY = ""  # the member key of lines without a member (a key column cannot be NULL)
+NO_MODEL_KEY = ""  # the model key of lines without a model
+ALL_TIME = (-2**62, 2**62)  # a range holding every hour there is
+_DAY_OF = f"hour - ((hour % {DAY}) + {DAY}) % {DAY}"  # the UTC midnight before, negative hours too
+_SUMS = "sum(credits), sum(quantity), sum(lines)"
+_ADD = ("ON CONFLICT DO UPDATE SET credits = credits + excluded.credits, quantity = quantity + excluded.quantity, "
+        "lines = lines + excluded.lines")
 
 
 @dataclass(frozen=True)
@@ -26,46 +34,68 @@ class Rollup:
     table: str
     dimensions: tuple[str, ...]  # key columns besides span and start
 
-    def add_changes(self, connection: Connection) -> None:
-        """Add the summed changes in usage_page_change to this rollup, at both spans."""
+    def add(self, source: str, source_key: Sequence[str], span: int) -> str:
+        """The statement adding the sums in the temporary table `source` to this rollup's rows of `span`,
+        grouped in the order of `source_key`, so that the table's own key does the grouping where it can."""
+        start = "hour" if span == HOUR else "day"
         names = ", ".join(self.dimensions)
-        for span, start in ((HOUR, "hour"), (DAY, f"hour - ((hour % {DAY}) + {DAY}) % {DAY}")):
-            connection.exec_driver_sql(
-                f"INSERT INTO {self.table} (span, start, {names}, credits, quantity, lines) "
-                f"SELECT {span}, {start}, {names}, sum(credits), sum(quantity), sum(lines) FROM usage_page_change "
-                f"WHERE true GROUP BY 2, {names} "
-                f"ON CONFLICT (span, start, {names}) DO UPDATE SET credits = {self.table}.credits + excluded.credits, "
-                f"quantity = {self.table}.quantity + excluded.quantity, lines = {self.table}.lines + excluded.lines"
-            )
+        group = ", ".join(name for name in source_key if name in {"day", start, *self.dimensions})
+        return (f"INSERT INTO {self.table} (span, start, {names}, credits, quantity, lines) "
+                f"SELECT {span}, {start}, {names}, {_SUMS} FROM {source} WHERE true GROUP BY {group} {_ADD}")
 
 
 ACTIVITY = Rollup("usage_by_activity", ("activity", "pool"))
 AGENT = Rollup("usage_by_agent", ("agent_id",))
 MEMBER = Rollup("usage_by_member", ("member_id",))
-DETAIL = Rollup("usage_by_agent_detail", ("agent_id", "member_id", "activity", "pool"))
+DETAIL = Rollup("usage_by_agent_detail", ("agent_id", "member_id", "activity", "model", "pool"))
 ROLLUPS = (ACTIVITY, AGENT, MEMBER, DETAIL)
 
-_KEY = "hour, agent_id, member_id, activity, pool"
+# A page's changes summed by the finest key (DETAIL's), and again without agent and model (a
+# few dozen rows) for the activity and member rollups. Keyed in the order the rollups group
+# by, so summing needs no sort and DETAIL takes its rows in its own key order.
+_PAGE_LINES = "usage_page_lines"
+_PAGE_HOURS = "usage_page_hours"
+_LINE_KEY = ("agent_id", "day", "hour", "member_id", "activity", "model", "pool")
+_HOUR_KEY = ("day", "hour", "member_id", "activity", "pool")
+_FROM_TABLE = (f"agent_id, {_DAY_OF}, hour, coalesce(member_id, ''), activity, coalesce(model, ''), pool, "
+               "credits, quantity, 1 FROM usage WHERE rowid > (SELECT after_rowid FROM usage_rollup_batch)")
+_FROM_LOG = f"agent_id, {_DAY_OF}, hour, member_id, activity, model, pool, credits, quantity, lines FROM usage_change"
+
+
+def _temporary(name: str, key: Sequence[str]) -> str:
+    return (f"CREATE TEMP TABLE IF NOT EXISTS {name} ({', '.join(key)}, credits, quantity, lines, "
+            f"PRIMARY KEY ({', '.join(key)})) WITHOUT ROWID")
+
+
+_FOLD = (
+    _temporary(_PAGE_LINES, _LINE_KEY), _temporary(_PAGE_HOURS, _HOUR_KEY),
+    f"INSERT INTO {_PAGE_LINES} SELECT {_FROM_TABLE} {_ADD}",
+    f"INSERT INTO {_PAGE_LINES} SELECT {_FROM_LOG} WHERE true {_ADD}",
+    *(rollup.add(_PAGE_LINES, _LINE_KEY, span) for rollup in (DETAIL, AGENT) for span in (HOUR, DAY)),
+    f"INSERT INTO {_PAGE_HOURS} SELECT {', '.join(_HOUR_KEY)}, credits, quantity, lines FROM {_PAGE_LINES} WHERE true {_ADD}",
+    *(rollup.add(_PAGE_HOURS, _HOUR_KEY, span) for rollup in (ACTIVITY, MEMBER) for span in (HOUR, DAY)),
+)
+_CLEAR = ("DELETE FROM usage_change", "DELETE FROM usage_rollup_batch", f"DELETE FROM {_PAGE_LINES}",
+          f"DELETE FROM {_PAGE_HOURS}")
 
 
 def hold_changes(connection: Connection) -> None:
-    """Until `fold_changes`, changes to usage in this transaction wait in usage_change."""
-    connection.exec_driver_sql("INSERT INTO usage_rollup_batch (page) VALUES (1)")
+    """Claim the lines this transaction inserts from now on, until `fold_changes`: the triggers leave
+    them (and later changes to them) alone, and hold back what they log for other lines."""
+    connection.exec_driver_sql("INSERT INTO usage_rollup_batch (after_rowid) SELECT coalesce(max(rowid), 0) FROM usage")
 
 
 def fold_changes(connection: Connection) -> tuple[int, int] | None:
-    """Add the waiting changes to every rollup and clear them; the span of hours they touched."""
-    connection.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS usage_page_change ({_KEY}, credits, quantity, lines)")
-    connection.exec_driver_sql("DELETE FROM usage_page_change")
-    connection.exec_driver_sql(
-        f"INSERT INTO usage_page_change SELECT {_KEY}, sum(credits), sum(quantity), sum(lines) FROM usage_change "
-        f"GROUP BY {_KEY}")
-    for rollup in ROLLUPS:
-        rollup.add_changes(connection)
-    first, last = connection.exec_driver_sql("SELECT min(hour), max(hour) FROM usage_page_change").one()
-    connection.exec_driver_sql("DELETE FROM usage_change")
-    connection.exec_driver_sql("DELETE FROM usage_rollup_batch")
+    """Add the claimed lines and the waiting changes to every rollup, and clear them; the span of hours touched.
+
+    A line claimed by rowid stays exact because SQLite gives a new line the highest rowid plus
+    one (usage never reaches 2**63 lines), and an upsert keeps a replaced line's rowid.
+    """
+    for statement in _FOLD:
+        connection.exec_driver_sql(statement)
+    first, last = connection.exec_driver_sql(f"SELECT min(hour), max(hour) FROM {_PAGE_HOURS}").one()
+    for statement in _CLEAR:
+        connection.exec_driver_sql(statement)
     return None if first is None else (int(first), int(last))
 
 

@@ -3,17 +3,21 @@
 Only the sync engine writes, from one thread; every function here runs inside the
 caller's transaction so a page and its cursor commit together.
 
-A page of rows reaches SQLite as one JSON array (`Batch`) read by json_each in a
-single statement. Binding rows one by one (SQLAlchemy dicts, or even the driver's
-executemany) costs more than the insert, and executemany hands the GIL back and forth
-around every row, which crawls while the next page is parsed on another thread.
+A page of rows (`Batch`) reaches SQLite as plain parameters, a few hundred rows per
+INSERT. Binding rows one by one (SQLAlchemy dicts, or even the driver's executemany)
+costs more than the insert, and executemany hands the GIL back and forth around every
+row, which crawls while the next page is parsed on another thread; reading the rows out
+of one JSON array with json_each costs SQLite more than the insert itself.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -25,6 +29,7 @@ from a2v2_desktop.cache.models import BillingSnapshot, FeedCursor, Organization,
 
 _DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _INT64 = range(-2**63, 2**63)
+ROWS_PER_STATEMENT = 500  # more saves little, and a larger statement costs more per row to run
 
 
 @dataclass(frozen=True)
@@ -54,20 +59,36 @@ def batch(columns: Sequence[str], rows: list[tuple]) -> Batch:
     return Batch(tuple(columns), rows, text)
 
 
-def _upsert(connection: Connection, table: str, rows: Batch) -> None:
-    """Insert new ids; replace a held id only with a higher seq (so in-page duplicates
+@lru_cache(maxsize=64)
+def _upsert_sql(table: str, columns: tuple[str, ...], count: int, mark: str) -> str:
+    """Insert `count` rows; a held id is replaced only by a higher seq (so in-page duplicates
     resolve in order: the highest seq wins, the first on ties)."""
-    names = ", ".join(rows.columns)
-    changes = ", ".join(f"{name} = excluded.{name}" for name in rows.columns if name != "id")
-    conflict = f"ON CONFLICT (id) DO UPDATE SET {changes} WHERE excluded.seq > {table}.seq"
-    if connection.dialect.name == "sqlite":
-        values = ", ".join(f"value ->> {index}" for index in range(len(rows.columns)))
-        connection.exec_driver_sql(
-            f"INSERT INTO {table} ({names}) SELECT {values} FROM json_each(?) WHERE true {conflict}", (rows.json,))
-    else:
-        connection.exec_driver_sql(
-            f"INSERT INTO {table} ({names}) VALUES ({rollups.marks(connection, len(rows.columns))}) {conflict}",
-            rows.rows)
+    row = f"({', '.join([mark] * len(columns))})"
+    changes = ", ".join(f"{name} = excluded.{name}" for name in columns if name != "id")
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * count)} "
+            f"ON CONFLICT (id) DO UPDATE SET {changes} WHERE excluded.seq > {table}.seq")
+
+
+def _rows_per_statement(connection: Connection, columns: int) -> int:
+    """As many rows as SQLite takes parameters in one statement, up to ROWS_PER_STATEMENT."""
+    if connection.dialect.name != "sqlite":
+        return 1
+    limit = connection.connection.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return max(1, min(ROWS_PER_STATEMENT, limit // columns))
+
+
+def _upsert(connection: Connection, table: str, rows: Batch) -> None:
+    """Insert new ids and replace held ones with higher seqs, many rows per statement: SQLite
+    then steps once per few hundred rows (the GIL changes hands once, not once per row) and
+    reads plain parameters (reading each row back out of JSON costs more than the insert)."""
+    count = _rows_per_statement(connection, len(rows.columns))
+    mark = rollups.marks(connection, 1)
+    if count == 1:
+        connection.exec_driver_sql(_upsert_sql(table, rows.columns, 1, mark), rows.rows)
+        return
+    for start in range(0, len(rows.rows), count):
+        part = rows.rows[start:start + count]
+        connection.exec_driver_sql(_upsert_sql(table, rows.columns, len(part), mark), tuple(chain.from_iterable(part)))
 
 
 def upsert_versioned(connection: Connection, table: Table, rows: Batch) -> None:
