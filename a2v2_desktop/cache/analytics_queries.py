@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, ColumnElement, and_, distinct, func, select
 
+from a2v2_desktop.cache import rollups
 from a2v2_desktop.cache.models import (
+    USAGE_BY_AGENT_DETAIL,
     Agent,
     BillingSnapshot,
     ConversationRow,
@@ -22,7 +24,6 @@ from a2v2_desktop.cache.models import (
     SubscriptionRow,
     TransactionRow,
     UnansweredQuestionRow,
-    UsageLine,
 )
 
 QUARTER = 900  # seconds
@@ -115,11 +116,11 @@ def agents(connection: Connection) -> list[AgentRecord]:
 
 
 def has_history(connection: Connection, agent_id: str) -> bool:
-    """Whether any usage or conversation of the agent was ever synced (one index seek each)."""
-    for column in (UsageLine.agent_id, ConversationRow.agent_id):
-        if connection.execute(select(column).where(column == agent_id).limit(1)).first() is not None:
-            return True
-    return False
+    """Whether any usage or conversation of the agent was ever synced (one seek each: the agent detail
+    rollup is keyed by agent first, and a key whose lines all moved away holds none)."""
+    detail = USAGE_BY_AGENT_DETAIL.c
+    return any(connection.execute(select(column).where(column == agent_id, *held).limit(1)).first() is not None
+               for column, held in ((detail.agent_id, (detail.lines > 0,)), (ConversationRow.agent_id, ())))
 
 
 def new_conversations_by_agent(connection: Connection, start: int, end: int) -> dict[str, int]:
@@ -216,15 +217,10 @@ def unanswered_questions(connection: Connection, agent_id: str, start: int, end:
 
 def agent_spend_by_hour(connection: Connection, agent_id: str, start: int,
                         end: int) -> list[tuple[int, str, str | None, int, int]]:
-    """(UTC hour, activity, model, credits, quantity) of one agent: cost by activity and by model."""
-    u = UsageLine
-    rows = connection.execute(
-        select(u.hour, u.activity, u.model, func.sum(u.credits), func.sum(u.quantity))
-        .where(u.agent_id == agent_id, u.hour >= start, u.hour < end)
-        .group_by(u.hour, u.activity, u.model)
-        .order_by(u.hour)
-    ).all()
-    return [(int(h), a, m, int(c), int(n)) for h, a, m, c, n in rows]
+    """(UTC hour, activity, model, credits, quantity) of one agent: cost by activity and by model, from the
+    agent detail rollup's hours (a line without a model is None)."""
+    rows = rollups.hourly_by(connection, ("activity", "model"), start, end, [agent_id])
+    return [(h, a, None if m == rollups.NO_MODEL_KEY else m, c, n) for h, a, m, c, n in rows]
 
 
 def subscriptions(connection: Connection, agent_id: str) -> list[Subscription]:

@@ -14,8 +14,6 @@ from sqlalchemy import Connection, select
 from a2v2_desktop.cache import rollups
 from a2v2_desktop.cache.models import BillingSnapshot, CreditTransactionRow, UsageLine
 
-ALL_TIME = 2**62  # seconds either side of the epoch: every hour there is
-
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -96,14 +94,14 @@ def usage_by_hour(connection: Connection) -> list[tuple[int, int, int, int]]:
     Read from the hourly rollup by pool: a year is some 10^4 rows instead of millions of lines.
     """
     totals: dict[int, list[int]] = {}
-    for hour, pool, credits, _quantity in rollups.hourly_by(connection, ("pool",), -ALL_TIME, ALL_TIME):
+    for hour, pool, credits, _quantity in rollups.hourly_by(connection, ("pool",), *rollups.ALL_TIME):
         sums = totals.setdefault(hour, [0, 0, 0])
         sums[0 if pool == "plan" else 1 if pool == "topup" else 2] += credits
     return [(hour, plan, topup, plan + topup + other) for hour, (plan, topup, other) in totals.items()]
 
 
 def usage_after(connection: Connection, after_seq: int) -> list[tuple[int, int, str, int]]:
-    """(seq, hour, pool, credits) of every usage row with seq > after_seq, in seq order."""
+    """(seq, hour, pool, credits) of every usage row with seq > after_seq, in seq order (the seq index finds them)."""
     rows = connection.execute(
         select(UsageLine.seq, UsageLine.hour, UsageLine.pool, UsageLine.credits)
         .where(UsageLine.seq > after_seq).order_by(UsageLine.seq)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, and_, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from a2v2_desktop.cache import rollups
 from a2v2_desktop.cache.models import (
     AlertRow,
     AlertRule,
@@ -24,7 +25,6 @@ from a2v2_desktop.cache.models import (
     SubscriptionRow,
     SyncRun,
     TransactionRow,
-    UsageLine,
 )
 
 ORG_BUDGET = "*"  # the budget row of the whole organization; agent budgets use the agent id
@@ -131,9 +131,8 @@ def recent_alerts(connection: Connection, limit: int = 200) -> list[Alert]:
 # ---- what the last check saw --------------------------------------------------------------------
 
 def hourly_credits(connection: Connection) -> dict[int, int]:
-    """Usage credits per UTC hour over all history (the hour index answers it without the table)."""
-    rows = connection.execute(select(UsageLine.hour, func.sum(UsageLine.credits)).group_by(UsageLine.hour))
-    return {int(hour): int(credits) for hour, credits in rows}
+    """Usage credits per UTC hour over all history, from the smallest hourly rollup, not the lines."""
+    return {hour: credits for hour, credits, _quantity in rollups.hourly_by(connection, (), *rollups.ALL_TIME)}
 
 
 def seen_hours(connection: Connection) -> dict[int, int]:
