@@ -318,7 +318,7 @@ def _is_demo_cache(cache: str) -> bool:
 
 def command_report(args: argparse.Namespace) -> int:
     """JSON to stdout or --output; pdf and csv need --output (binary or several files have no place on stdout)."""
-    from a2v2_desktop.cache.db import open_cache
+    from a2v2_desktop.cache.db import open_cache_engine
     from a2v2_desktop.reports.spend import build_spend_report, report_to_json
 
     settings = resolve(args)
@@ -326,7 +326,7 @@ def command_report(args: argparse.Namespace) -> int:
     if args.format != "json" and not args.output:
         where = "a .pdf file" if args.format == "pdf" else "a .zip file, or a folder for one file per table"
         raise CliError(f"--format {args.format} needs --output PATH ({where})")
-    engine, _sessions = open_cache(settings.cache)
+    engine = open_cache_engine(settings.cache)
     try:
         if args.format != "json":
             return _write_summary(engine, args, settings.cache)

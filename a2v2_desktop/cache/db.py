@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
-from a2v2_desktop.cache.models import Base
+if TYPE_CHECKING:  # the ORM costs ~0.3 s to import: only callers that use sessions pay it
+    from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -231,6 +232,17 @@ def migrate(engine: Engine, revision: str | None) -> None:
 
 def open_cache(path_or_url: str | os.PathLike) -> tuple[Engine, sessionmaker[Session]]:
     """Open (creating if needed) and migrate the cache; the one entry point for every layer."""
+    return _with_sessions(open_cache_engine(path_or_url))
+
+
+def _with_sessions(engine: Engine) -> tuple[Engine, sessionmaker[Session]]:
+    from sqlalchemy.orm import sessionmaker
+
+    return engine, sessionmaker(engine, expire_on_commit=False)
+
+
+def open_cache_engine(path_or_url: str | os.PathLike) -> Engine:
+    """`open_cache` without the ORM's sessions, for readers on SQLAlchemy's core (the report command)."""
     url = cache_url(path_or_url)
     engine = create_cache_engine(url)
     try:
@@ -243,7 +255,7 @@ def open_cache(path_or_url: str | os.PathLike) -> tuple[Engine, sessionmaker[Ses
     except CacheError:
         engine.dispose()
         raise
-    return engine, sessionmaker(engine, expire_on_commit=False)
+    return engine
 
 
 def _operational_error(engine: Engine, error: OperationalError) -> CacheError:
@@ -304,6 +316,8 @@ def diagnose(path_or_url: str | os.PathLike, error: CacheError) -> CacheDiagnosi
 
 
 def _readable(path: Path | None) -> bool:
+    from a2v2_desktop.cache.models import Base
+
     if path is None or not path.is_file():
         return False
     engine = read_only_engine(path)
@@ -338,8 +352,7 @@ def open_cache_read_only(path_or_url: str | os.PathLike) -> tuple[Engine, sessio
     path = cache_file(path_or_url)
     if not _readable(path):
         raise CacheError(f"The cache at {path_or_url} cannot be read, even read-only.")
-    engine = read_only_engine(path)
-    return engine, sessionmaker(engine, expire_on_commit=False)
+    return _with_sessions(read_only_engine(path))
 
 
 def back_up_and_rebuild(path_or_url: str | os.PathLike) -> Path:
