@@ -17,7 +17,7 @@ import httpx
 from a2v2_desktop.api.client import ApiClient
 from a2v2_desktop.api.records import FEEDS, parse_feed_columns
 from a2v2_desktop.cache.db import open_cache
-from a2v2_desktop.cache.writes import batch
+from a2v2_desktop.cache.writes import Batch
 from a2v2_desktop.sync.engine import SyncEngine
 from a2v2_desktop.sync.rows import column_rows, feed_columns
 from bench.standin import CREDENTIALS
@@ -110,7 +110,7 @@ def held_pages(captured: Captured, work: Path) -> str:
     body = next(body for feed, _after, body in captured.feed_bodies() if feed == "usage")
     cache = work / "memory.sqlite"
     tracemalloc.start()
-    page = batch(feed_columns("usage"), _rows("usage", body, 0))  # a page as the sync holds it
+    page = Batch(feed_columns("usage"), _rows("usage", body, 0))  # a page as the sync holds it
     one_page = tracemalloc.get_traced_memory()[0]
     del page
     tracemalloc.reset_peak()

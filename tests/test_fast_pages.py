@@ -64,9 +64,9 @@ def slowly(feed: str, body: bytes, limit: int) -> rec.FeedColumns:
 
 
 def as_batch(feed: str, page: rec.FeedColumns) -> tuple:
-    """The write-ready batch of a page: its rows and what its JSON text says (the text's escaping may differ)."""
-    batch = writes.batch(feed_columns(feed), column_rows(feed, page.columns))
-    return batch.rows, json.loads(batch.json), page.count, page.has_more, page.next_after_seq
+    """The write-ready batch of a page: its rows, count and envelope."""
+    batch = writes.Batch(feed_columns(feed), column_rows(feed, page.columns))
+    return batch.rows, page.count, page.has_more, page.next_after_seq
 
 
 def replaced(value: dict, key: str, new: Any) -> dict:

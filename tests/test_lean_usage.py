@@ -44,7 +44,7 @@ def write_pages(engine, pages: list[list[tuple]]) -> list[tuple[int, int] | None
     spans = []
     for page in pages:
         with engine.begin() as connection:
-            spans.append(writes.upsert_usage(connection, writes.batch(COLUMNS, [line_row(line) for line in page])))
+            spans.append(writes.upsert_usage(connection, writes.Batch(COLUMNS, [line_row(line) for line in page])))
     return spans
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import httpx
 import pytest
 
 from a2v2_desktop.api import records as rec
+from a2v2_desktop.api.client import ApiClient, Credentials
 from a2v2_desktop.cache import writes
+from a2v2_desktop.cache.db import open_cache
 from a2v2_desktop.domain.times import parse_rfc3339
 from a2v2_desktop.standin.generator import DemoOrg, OrgSpec
-from a2v2_desktop.sync.engine import SyncProgress, _FeedPace
+from a2v2_desktop.sync.engine import SyncEngine, SyncError, SyncProgress, _FeedPace
+from tests.test_rollups import Platform, rollups_match_lines, usage_record
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 
@@ -53,18 +57,21 @@ def test_a_bad_record_is_named_the_same_way_on_the_fast_path():
         rec.parse_feed_page("usage", b'{"data": [', 0)
 
 
-def test_integers_the_cache_cannot_hold_are_refused_not_rounded():
-    with pytest.raises(OverflowError):
-        writes.batch(("id", "seq"), [("u1", 2**63)])
-    assert writes.batch(("id", "seq"), [("u1234567890123456789", 2**63 - 1)]).json == '[["u1234567890123456789",9223372036854775807]]'
-
-
-@pytest.mark.parametrize("row", [
-    ("é😀\u2028\x00\"", -(2**53) + 1, None), ("u1", 2**53, 2**63 - 1), ("u1", -(2**63), -(2**53)), ("\ud800", 1, 0),
-])
-def test_a_batch_says_in_json_exactly_its_rows_whichever_writer_wrote_it(row):
-    """orjson writes ordinary rows; integers past 53 bits and texts UTF-8 cannot hold take json's way."""
-    assert json.loads(writes.batch(("id", "seq", "n"), [row, row]).json) == [list(row), list(row)]
+@pytest.mark.parametrize("quantity", [2**63, -(2**63) - 1])
+def test_an_integer_the_cache_cannot_hold_stops_the_sync_keeping_every_page_before_it(cache_path, quantity):
+    """Past 64 bits: the page is refused, never rounded to a float."""
+    records = [usage_record(seq, (seq, seq, False, "a1", None, "message", "plan", 1, 100)) for seq in range(1, 7)]
+    records[4]["quantity"] = quantity
+    engine, _ = open_cache(cache_path)
+    with ApiClient("http://127.0.0.1:1/v1/open", Credentials("k", "s"),
+                   transport=httpx.MockTransport(Platform(records, [3]))) as client:
+        with pytest.raises(SyncError, match="^A usage record on the page up to seq 6 holds a value the cache cannot"):
+            SyncEngine(client, engine, page_size=4).run()
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT id FROM usage ORDER BY seq").scalars().all() == ["u1", "u2", "u3"]
+        assert writes.read_cursor(connection, "usage") == 3
+        rollups_match_lines(connection)
+    engine.dispose()
 
 
 def test_time_left_follows_the_history_still_to_come_and_the_rate_limit(monkeypatch):

@@ -12,15 +12,12 @@ of one JSON array with json_each costs SQLite more than the insert itself.
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -28,35 +25,18 @@ from a2v2_desktop.cache import rollups
 from a2v2_desktop.cache.models import BillingSnapshot, FeedCursor, Organization, SyncRun
 
 _DIALECT_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-_INT64 = range(-2**63, 2**63)
 ROWS_PER_STATEMENT = 500  # more saves little, and a larger statement costs more per row to run
 
 
 @dataclass(frozen=True)
 class Batch:
-    """A page of rows in column order, and the same rows as the one JSON array SQLite reads."""
+    """A page of rows in column order, made on the sync's fetch side, written here.
+
+    The driver refuses an integer beyond 64 bits (OverflowError, never a float) when the rows
+    are bound, inside the page's transaction, so nothing of such a page is written."""
 
     columns: tuple[str, ...]
     rows: list[tuple]
-    json: str
-
-
-def batch(columns: Sequence[str], rows: list[tuple]) -> Batch:
-    """Made where the page is prepared (the sync's fetch side), not in the write transaction.
-
-    Refuses integers beyond 64 bits, which SQLite would silently read as floats. orjson writes
-    the text about ten times faster than json; it refuses integers past 53 bits (and texts
-    that UTF-8 cannot hold), and only those rare pages have every value looked at.
-    """
-    try:
-        text = orjson.dumps(rows, option=orjson.OPT_STRICT_INTEGER).decode()
-    except orjson.JSONEncodeError:
-        for row in rows:
-            for value in row:
-                if type(value) is int and value not in _INT64:
-                    raise OverflowError(f"{value} does not fit the cache's 64-bit integers") from None
-        text = json.dumps(rows, separators=(",", ":"))
-    return Batch(tuple(columns), rows, text)
 
 
 @lru_cache(maxsize=64)

@@ -145,6 +145,12 @@ class SyncResult:
 ProgressCallback = Callable[[SyncProgress], None]
 
 
+def _short(error: Exception) -> str:
+    """The driver's own words, cut short: they may quote the value."""
+    text = str(error)
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
 def _finished(write: Future | None) -> None:
     """Wait for a page write, raising what it raised."""
     if write is not None:
@@ -257,7 +263,7 @@ class SyncEngine:
         if page.count and feed in FEED_TIME:
             instants = page.columns[FEED_TIME[feed]]
             span = (min(instants), max(instants))
-        rows = writes.batch(feed_columns(feed), column_rows(feed, page.columns))
+        rows = writes.Batch(feed_columns(feed), column_rows(feed, page.columns))
         return _Page(rows, page.has_more, page.next_after_seq, span)
 
     def _restart_feed(self, feed: str) -> int:
@@ -269,19 +275,29 @@ class SyncEngine:
         return 0
 
     def _apply_page(self, feed: str, page: _Page) -> None:
-        with self.engine.begin() as connection:
-            # The cursor first: the transaction takes the write lock before it reads anything.
-            writes.save_cursor(connection, feed, page.next_after_seq, self._now())
-            if feed == "usage":
-                changed = writes.upsert_usage(connection, page.rows)
-            else:
-                writes.upsert_versioned(connection, FEED_TABLES[feed], page.rows)
-        if feed == "usage" and changed:
+        try:
+            changed = self._write_page(feed, page)
+        except OverflowError as error:  # an integer past 64 bits: the driver's refusal rolled the page back
+            raise SyncError(
+                f"A {feed} record on the page up to seq {page.next_after_seq} holds a value the cache cannot store "
+                f"({_short(error)}); nothing from that page was saved. If it keeps happening, tell A2V2 support."
+            ) from error
+        if changed:
             self._widen_usage_hours(*changed)
         self.result.records[feed] = self.result.records.get(feed, 0) + len(page.rows.rows)
         self.result.pages += 1
         self._pace.add(len(page.rows.rows), page.span)
         self._report()
+
+    def _write_page(self, feed: str, page: _Page) -> tuple[int, int] | None:
+        """The page and its cursor in one transaction; the span of usage hours it changed, if any."""
+        with self.engine.begin() as connection:
+            # The cursor first: the transaction takes the write lock before it reads anything.
+            writes.save_cursor(connection, feed, page.next_after_seq, self._now())
+            if feed == "usage":
+                return writes.upsert_usage(connection, page.rows)
+            writes.upsert_versioned(connection, FEED_TABLES[feed], page.rows)
+            return None
 
     def _widen_usage_hours(self, first: int, last: int) -> None:
         span = self.result.usage_hours
