@@ -137,13 +137,13 @@ def initial_sync(base_url: str, runs: int, work: Path, keep: Path) -> list[Figur
     memory = Figure("initial sync, peak RSS of the process", "MB", note="pages held at once: at most two")
     for run in range(runs):
         cache = work / f"initial-{run}.sqlite"
-        run = sync_process(base_url, cache)
+        synced = sync_process(base_url, cache)
         usage, everything = count_rows(cache)
-        usage_rate.values.append(usage / run.feed_done["usage"])
-        whole_rate.values.append(usage / run.seconds)
-        all_rate.values.append(everything / run.seconds)
-        seconds.values.append(run.seconds)
-        memory.values.append(run.peak_mb)
+        usage_rate.values.append(usage / synced.feed_done["usage"])
+        whole_rate.values.append(usage / synced.seconds)
+        all_rate.values.append(everything / synced.seconds)
+        seconds.values.append(synced.seconds)
+        memory.values.append(synced.peak_mb)
         if not keep.exists():
             shutil.copy(cache, keep)
         for path in work.glob(f"initial-{run}.sqlite*"):
