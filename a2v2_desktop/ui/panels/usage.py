@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -282,7 +282,7 @@ class UsagePanel(QWidget):
         self.agents_table.set_rows(view.agents, view.cards.credits if view.cards else 0)
         self.members_table.set_rows(view.members, view.cards.credits if view.cards else 0)
         self._show_chart(view.chart)
-        self._warm()
+        QTimer.singleShot(0, self, self._warm)  # queued after the paint this view asked for: never delays it
 
     def _show_chart(self, series) -> None:
         names = {choice.id: choice.name for choice in self.view.agent_choices} if self.view else {}
