@@ -16,7 +16,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
-from PySide6.QtCore import QDate, QEventLoop, QSettings  # noqa: E402
+from PySide6.QtCore import QDate, QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from a2v2_desktop.domain.times import local_date, zone  # noqa: E402
@@ -41,18 +41,25 @@ class NoKeychain:
 
 
 def settle(app: QApplication, done: Callable[[], bool], timeout: float = 120) -> None:
-    """Run the event loop until `done()`, then once more so what changed is laid out and painted."""
+    """Run the event loop until `done()`, then once more so what changed is laid out and painted.
+
+    The loop sleeps between events, as the app's own does: spinning here would take the CPU
+    and the interpreter lock from the worker whose answer is awaited. A timer wakes it
+    now and then, so the deadline is checked even when no event comes."""
     deadline = time.monotonic() + timeout
+    waker = QTimer()
+    waker.start(20)
     while not done():
         if time.monotonic() > deadline:
             raise TimeoutError("the window did not finish in time")
-        app.processEvents(QEventLoop.AllEvents, 5)
+        app.processEvents(QEventLoop.AllEvents | QEventLoop.WaitForMoreEvents)
+    waker.stop()
     app.processEvents()
 
 
 def open_window(cache: Path, folder: Path, every_panel: bool = True):
     """(app, services, window) over `cache`, shown at 1280×800, once the Usage panel (and, with
-    `every_panel`, every other first query) has answered."""
+    `every_panel`, its chart and every other first query) has answered."""
     app = QApplication.instance() or QApplication(["a2v2-bench"])
     settings = folder / "settings.json"
     save_settings(Settings(account_configured=True, sync_interval_minutes=0), settings)
@@ -63,6 +70,8 @@ def open_window(cache: Path, folder: Path, every_panel: bool = True):
     window.resize(1280, 800)
     window.show()
     settle(app, lambda: window.usage.view is not None and (services.runner.idle() or not every_panel))
+    if every_panel:  # the window complete: its chart too is built just after the first paint
+        settle(app, lambda: window.usage.chart.built and services.runner.idle())
     return app, services, window
 
 
