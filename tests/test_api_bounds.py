@@ -194,7 +194,7 @@ def only(wanted: str, body: Oversized) -> Callable[[str, dict], Oversized | None
 def test_a_gigabyte_body_stops_at_the_cap_with_little_memory_and_no_retry(front):
     server = front(only("/feeds/usage", Oversized(gigabyte_of_records)))
     with client(server) as api:
-        peak, error = peak_growth(lambda: api.feed_page("usage", 0, 5000))
+        peak, error = peak_growth(lambda: api.feed_columns("usage", 0, 5000))
     assert isinstance(error, ResponseTooLarge)
     assert str(error).startswith("The server sent more than 20 MB for /feeds/usage")
     assert "memory is not exhausted" in str(error)
@@ -227,7 +227,7 @@ def test_a_gzip_bomb_is_inflated_only_up_to_the_cap(front):
 def test_a_million_tiny_records_are_refused_while_streaming(front):
     server = front(only("/feeds/usage", Oversized(lambda: page_of(usage_records(1_000_000)))))
     with client(server) as api:
-        peak, error = peak_growth(lambda: api.feed_page("usage", 0, 5000))
+        peak, error = peak_growth(lambda: api.feed_columns("usage", 0, 5000))
     assert isinstance(error, ResponseTooLarge)
     assert peak < 50 * MB and server.count("/feeds/usage") == 1
 
@@ -235,7 +235,7 @@ def test_a_million_tiny_records_are_refused_while_streaming(front):
 def test_more_records_than_asked_for_are_refused(front):
     server = front(only("/feeds/usage", Oversized(lambda: page_of(usage_records(11)))))
     with client(server) as api, pytest.raises(ResponseTooLarge) as caught:
-        api.feed_page("usage", 0, 10)
+        api.feed_columns("usage", 0, 10)
     assert "11 usage records when at most 10 were asked for" in str(caught.value)
     assert server.count("/feeds/usage") == 1
 
@@ -244,7 +244,7 @@ def test_a_million_empty_objects_do_not_collect_a_million_errors(front):
     # 3 MB, well under the byte cap: the record count must stop it, not pydantic's error list.
     server = front(only("/feeds/usage", Oversized(lambda: page_of(iter([b"{}"] * 1_000_000)))))
     with client(server) as api, pytest.raises(ResponseTooLarge) as caught:
-        api.feed_page("usage", 0, 5000)
+        api.feed_columns("usage", 0, 5000)
     assert "1,000,000 usage records when at most 5,000" in str(caught.value)
 
 
@@ -275,7 +275,7 @@ def test_a_ten_megabyte_credits_text_is_not_quoted_whole(front):
     usage = json.dumps({**USAGE, "credits": "x" * (10 * MB)}).encode()  # its error quotes it
     server = front(only("/feeds/usage", Oversized(lambda: page_of(iter([usage])))))
     with client(server) as api, pytest.raises(InvalidRecordError) as caught:
-        api.feed_page("usage", 0, 5000)
+        api.feed_columns("usage", 0, 5000)
     assert "field 'credits'" in str(caught.value) and len(str(caught.value)) < 400
 
 

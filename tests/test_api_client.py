@@ -66,9 +66,9 @@ def test_gzip_body_is_decoded():
 
 def test_feed_page_keeps_unknown_enum_values_and_exact_credits():
     page = {"data": [USAGE], "has_more": False, "next_after_seq": 7}
-    records, has_more, next_after = client(httpx.Response(200, json=page)).feed_page("usage", 0)
-    assert records[0].activity == "brand_new_activity" and records[0].credits == 25000
-    assert (has_more, next_after) == (False, 7)
+    read = client(httpx.Response(200, json=page)).feed_columns("usage", 0)
+    assert read.columns["activity"] == ["brand_new_activity"] and read.columns["credits"] == [25000]
+    assert (read.has_more, read.next_after_seq) == (False, 7)
 
 
 def test_retry_after_is_honoured_on_429_and_503():
@@ -113,14 +113,14 @@ def test_auth_errors_are_not_retried_and_say_what_to_do():
 
 def test_410_raises_cursor_expired():
     with pytest.raises(CursorExpired):
-        client(httpx.Response(410, json=error_body("cursor_expired", "too old"))).feed_page("usage", 5)
+        client(httpx.Response(410, json=error_body("cursor_expired", "too old"))).feed_columns("usage", 5)
 
 
 def test_invalid_record_names_feed_seq_and_field():
     bad = dict(USAGE, credits="12,5")
     page = {"data": [USAGE, bad | {"seq": 8, "id": "u8"}], "has_more": True, "next_after_seq": 8}
     with pytest.raises(InvalidRecordError) as caught:
-        client(httpx.Response(200, json=page)).feed_page("usage", 0)
+        client(httpx.Response(200, json=page)).feed_columns("usage", 0)
     assert "feed usage" in str(caught.value) and "seq 8" in str(caught.value) and "credits" in str(caught.value)
 
 

@@ -85,7 +85,7 @@ def test_client_accepts_every_contract_valid_record(feed):
         transport = httpx.MockTransport(lambda request: httpx.Response(200, json=page))
         with ApiClient("http://127.0.0.1:1/v1/open", Credentials("k", "s"), transport=transport,
                        retry=RetryPolicy(attempts=1)) as client:
-            records, _has_more, _next = client.feed_page(feed, 0)
-        assert records[0].id == record["id"] and records[0].seq == record["seq"]
+            page = client.feed_columns(feed, 0)
+        assert page.columns["id"] == [record["id"]] and page.columns["seq"] == [record["seq"]]
 
     check()

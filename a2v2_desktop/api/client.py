@@ -202,18 +202,11 @@ class ApiClient:
     def members(self) -> list[rec.Member]:
         return self._list("/members", rec.Member)
 
-    def feed_page(self, feed: str, after_seq: int, limit: int = MAX_PAGE) -> tuple[list[rec.FeedRecord], bool, int]:
-        """One page of a feed: (records, has_more, next_after_seq). Raises CursorExpired on 410,
-        ResponseTooLarge for more than feed_page_bytes(limit) bytes or more than `limit` records."""
-        return self._feed(feed, after_seq, limit, rec.parse_feed_page)
-
     def feed_columns(self, feed: str, after_seq: int, limit: int = MAX_PAGE) -> rec.FeedColumns:
-        """feed_page's page as columns, what the sync writes from; the same requests, retries and errors."""
-        return self._feed(feed, after_seq, limit, rec.parse_feed_columns)
-
-    def _feed(self, feed: str, after_seq: int, limit: int, parse: Callable[[str, bytes, int, int], Any]) -> Any:
+        """One page of a feed, as columns. Raises CursorExpired on 410, ResponseTooLarge for more
+        than feed_page_bytes(limit) bytes or more than `limit` records."""
         return self._get_json(f"/feeds/{feed}", feed_page_bytes(limit), {"after_seq": after_seq, "limit": limit},
-                              decode=lambda body: parse(feed, body, after_seq, limit))
+                              decode=lambda body: rec.parse_feed_columns(feed, body, after_seq, limit))
 
     def _list(self, path: str, model: type[rec.Record]) -> list:
         page = rec.validate(rec.ListPage, self._get_json(path, LIST_BYTES), path)
