@@ -206,6 +206,21 @@ T = TypeVar("T")
 MANY_ROWS = 20_000  # day rows read by one warm-up that are worth a garbage collection right after
 
 
+class NoMemory:
+    """Every read straight from the cache: a request made without a panel's `UsageMemory`
+    (reports, the chart alone, tests) answers exactly as one with it does."""
+
+    def kept(self, connection: Connection, query: Callable[[Connection], T]) -> T:
+        return query(connection)
+
+    def sums_by(self, connection: Connection, dimensions: Sequence[str], buckets: Sequence[tuple[int, int]],
+                agent_ids: Sequence[str] | None = None) -> dict[tuple, rollups.Sums]:
+        return rollups.sums_by(connection, dimensions, buckets, agent_ids)
+
+
+NO_MEMORY = NoMemory()
+
+
 class UsageMemory:
     """What the Usage panel read, kept while the cache stays the same: running totals per
     (dimensions, agent filter), and small reads only a sync changes (`kept`).

@@ -16,13 +16,12 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
 from a2v2_desktop.cache import queries, rollups, usage_queries
-from a2v2_desktop.cache.usage_queries import AgentChoice, BillingSummary, SeatCounts, UsageMemory
+from a2v2_desktop.cache.usage_queries import NO_MEMORY, AgentChoice, BillingSummary, NoMemory, SeatCounts, UsageMemory
 from a2v2_desktop.domain.times import local_date, zone
 from a2v2_desktop.insights import ranges
 from a2v2_desktop.insights.ranges import BillingPeriod, DateRange
@@ -33,7 +32,6 @@ CREDITS, MESSAGES = "credits", "messages"  # what the Credit usage chart measure
 ACTIVITY_LABELS = {"message": "Messages", "document": "Documents", "voice": "Voice", "tool": "Tools", "other": "Other"}
 TREND_POINTS = 12
 RUNAWAY_LOOKBACK = SCAN_HOURS * 3600 + BASELINE_DAYS * 86400
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,7 @@ class UsageRequest:
     # last answer back while neither changed, and the scan is skipped.
     known_runaways: tuple[RunawayAgent, ...] | None = None
     # What earlier requests read (running totals, names, seats), kept by the panel until a sync.
-    memory: UsageMemory | None = None
+    memory: UsageMemory | NoMemory = NO_MEMORY
 
 
 @dataclass(frozen=True)
@@ -125,24 +123,18 @@ class _Scope:
     compared: DateRange  # the elapsed part of span
     previous: DateRange  # the like-for-like previous period of `compared`
     agent_ids: list[str] | None
-    memory: UsageMemory | None = None
+    memory: UsageMemory | NoMemory = NO_MEMORY
 
     def bounds(self, which: DateRange) -> tuple[int, int]:
         return which.bounds(self.tz)
-
-    def sums_by(self, connection: Connection, dimensions: Sequence[str], buckets: Sequence[tuple[int, int]],
-                agent_ids: Sequence[str] | None) -> dict[tuple, rollups.Sums]:
-        """`rollups.sums_by`, answered from the request's memory when it has one."""
-        read = self.memory.sums_by if self.memory is not None else rollups.sums_by
-        return read(connection, dimensions, buckets, agent_ids)
 
 
 def build_usage_view(connection: Connection, request: UsageRequest) -> UsageView:
     """Everything the Usage panel shows for one request."""
     org, billing, tz_name, scope = _resolve(connection, request)
     view = UsageView(request, org.name if org else None, tz_name, None, _period(billing),
-                     kept(request.memory, connection, usage_queries.usage_exists),
-                     tuple(kept(request.memory, connection, usage_queries.agent_choices)))
+                     request.memory.kept(connection, usage_queries.usage_exists),
+                     tuple(request.memory.kept(connection, usage_queries.agent_choices)))
     if scope is None:
         return view
     runaways = request.known_runaways
@@ -166,19 +158,14 @@ def chart_only(connection: Connection, request: UsageRequest) -> ChartSeries | N
     return build_chart(connection, scope, request) if scope else None
 
 
-def kept(memory: UsageMemory | None, connection: Connection, query: Callable[[Connection], T]) -> T:
-    """`query(connection)`, from the request's memory when it has one."""
-    return query(connection) if memory is None else memory.kept(connection, query)
-
-
 def _period(billing: BillingSummary | None) -> BillingPeriod | None:
     return BillingPeriod(billing.period_start, billing.period_end) if billing else None
 
 
 def _resolve(connection: Connection, request: UsageRequest):
     """The organization, latest billing, the zone for days and the resolved scope (None: no dates yet)."""
-    org = kept(request.memory, connection, queries.organization)
-    billing = kept(request.memory, connection, usage_queries.latest_billing_summary)
+    org = request.memory.kept(connection, queries.organization)
+    billing = request.memory.kept(connection, usage_queries.latest_billing_summary)
     tz_name = request.timezone or (org.timezone if org else "UTC")
     return org, billing, tz_name, resolve_scope(request, zone(tz_name), _period(billing))
 
@@ -202,7 +189,7 @@ def build_cards(connection: Connection, scope: _Scope, billing: BillingSummary |
     buckets = [scope.bounds(scope.span), scope.bounds(scope.previous)]
     if billing is not None:
         buckets.append((billing.period_start, billing.period_end))
-    found = scope.sums_by(connection, ("activity", "pool"), buckets, scope.agent_ids)
+    found = scope.memory.sums_by(connection, ("activity", "pool"), buckets, scope.agent_ids)
     totals = [0] * len(buckets)
     pools: dict[str, int] = defaultdict(int)
     messages = 0
@@ -218,7 +205,7 @@ def build_cards(connection: Connection, scope: _Scope, billing: BillingSummary |
         elapsed_days=scope.compared.days,
         period_credits=totals[2] if billing is not None else None,
         pools=dict(pools),
-        seats=kept(scope.memory, connection, usage_queries.seat_counts),
+        seats=scope.memory.kept(connection, usage_queries.seat_counts),
         agent_limit=billing.agent_limit if billing else None,
         member_limit=billing.member_limit if billing else None,
     )
@@ -229,7 +216,7 @@ def build_chart(connection: Connection, scope: _Scope, request: UsageRequest) ->
     agent_ids = [request.chart_agent_id] if request.chart_agent_id else scope.agent_ids
     current = ranges.buckets(scope.span, request.granularity, request.week_start)
     earlier = ranges.buckets(scope.span.previous(), request.granularity, request.week_start)
-    found = scope.sums_by(connection, ("activity",), [b.bounds(scope.tz) for b in current + earlier], agent_ids)
+    found = scope.memory.sums_by(connection, ("activity",), [b.bounds(scope.tz) for b in current + earlier], agent_ids)
     credits = {activity: [0] * len(current + earlier) for activity in ACTIVITIES}
     messages = [0] * len(current + earlier)
     for (position, activity), sums in found.items():
@@ -292,7 +279,7 @@ def _rows(connection: Connection, scope: _Scope, dimension: str, named: Callable
     buckets = [scope.bounds(part) for part in slices] + [scope.bounds(scope.previous)]
     if scope.compared.last < scope.span.last:
         buckets.append(scope.bounds(DateRange(scope.compared.last + timedelta(days=1), scope.span.last)))
-    found = scope.sums_by(connection, (dimension,), buckets, scope.agent_ids)
+    found = scope.memory.sums_by(connection, (dimension,), buckets, scope.agent_ids)
     now: dict = defaultdict(lambda: [0, 0])
     before: dict = {}
     trends: dict = defaultdict(lambda: [0] * len(slices))
