@@ -123,7 +123,7 @@ def marks(connection: Connection, count: int) -> str:
     return ", ".join([mark] * count)
 
 
-def _agent_filter(connection: Connection, agent_ids: Sequence[str] | None, column: str) -> tuple[str, tuple]:
+def agent_filter(connection: Connection, agent_ids: Sequence[str] | None, column: str) -> tuple[str, tuple]:
     if agent_ids is None:
         return "", ()
     return f" AND {column} IN ({marks(connection, len(agent_ids))})", tuple(agent_ids)
@@ -141,7 +141,7 @@ def bucket_sums(connection: Connection, rollup: Rollup, group: Sequence[str], bu
         return {}
     values = ", ".join([f"({marks(connection, 4)})"] * len(rows))
     selected = "".join(f", r.{name}" for name in group)
-    where, agents = _agent_filter(connection, agent_ids, "r.agent_id")
+    where, agents = agent_filter(connection, agent_ids, "r.agent_id")
     sql = (f"WITH piece(bucket, span, lo, hi) AS (VALUES {values}) "
            f"SELECT piece.bucket{selected}, sum(r.credits), sum(r.quantity) "
            f"FROM piece CROSS JOIN {rollup.table} AS r "
@@ -155,7 +155,7 @@ def hourly_sums(connection: Connection, rollup: Rollup, group: Sequence[str], lo
                 agent_ids: Sequence[str] | None = None) -> list[tuple]:
     """(hour, *group values, credits, quantity) per hour in [lo, hi), in hour order; keys without lines are absent."""
     selected = "".join(f", {name}" for name in group)
-    where, agents = _agent_filter(connection, agent_ids, "agent_id")
+    where, agents = agent_filter(connection, agent_ids, "agent_id")
     mark = marks(connection, 1)
     sql = (f"SELECT start{selected}, sum(credits), sum(quantity) FROM {rollup.table} "
            f"WHERE span = {HOUR} AND start >= {mark} AND start < {mark}{where} "
@@ -164,7 +164,7 @@ def hourly_sums(connection: Connection, rollup: Rollup, group: Sequence[str], lo
             for row in connection.exec_driver_sql(sql, (lo, hi) + agents).all()]
 
 
-def _rollup_for(dimensions: Sequence[str], agent_ids: Sequence[str] | None) -> Rollup:
+def rollup_for(dimensions: Sequence[str], agent_ids: Sequence[str] | None) -> Rollup:
     """The smallest rollup that has these dimensions; an agent filter reads the one keyed by agent first."""
     if agent_ids is None:
         for rollup in (ACTIVITY, AGENT, MEMBER):
@@ -173,7 +173,7 @@ def _rollup_for(dimensions: Sequence[str], agent_ids: Sequence[str] | None) -> R
     return DETAIL
 
 
-def _visitors_as_none(rows: list[tuple], dimensions: Sequence[str], first: int) -> list[tuple]:
+def visitors_as_none(rows: list[tuple], dimensions: Sequence[str], first: int) -> list[tuple]:
     """Member keys back to None for visitors' traffic; `first` is where the dimensions start in a row."""
     if "member_id" not in dimensions:
         return rows
@@ -184,12 +184,12 @@ def _visitors_as_none(rows: list[tuple], dimensions: Sequence[str], first: int) 
 def sums_by(connection: Connection, dimensions: Sequence[str], buckets: Sequence[tuple[int, int]],
             agent_ids: Sequence[str] | None = None) -> dict[tuple, Sums]:
     """{(bucket index, *dimension values): sums} for each [lo, hi) bucket (visitors' member is None)."""
-    found = bucket_sums(connection, _rollup_for(dimensions, agent_ids), dimensions, buckets, agent_ids)
-    return dict(zip(_visitors_as_none(list(found), dimensions, 1), found.values()))
+    found = bucket_sums(connection, rollup_for(dimensions, agent_ids), dimensions, buckets, agent_ids)
+    return dict(zip(visitors_as_none(list(found), dimensions, 1), found.values()))
 
 
 def hourly_by(connection: Connection, dimensions: Sequence[str], lo: int, hi: int,
               agent_ids: Sequence[str] | None = None) -> list[tuple]:
     """(hour, *dimension values, credits, quantity) per hour in [lo, hi), in hour order."""
-    rows = hourly_sums(connection, _rollup_for(dimensions, agent_ids), dimensions, lo, hi, agent_ids)
-    return _visitors_as_none(rows, dimensions, 1)
+    rows = hourly_sums(connection, rollup_for(dimensions, agent_ids), dimensions, lo, hi, agent_ids)
+    return visitors_as_none(rows, dimensions, 1)

@@ -101,9 +101,9 @@ def day_sums(connection: Connection, dimensions: Sequence[str],
              agent_ids: Sequence[str] | None = None) -> list[tuple]:
     """(UTC day start, *dimension values, credits, quantity, lines) of every day row, in no set order
     (sorting them would cost more than reading them). Visitors' member is rollups.VISITORS_KEY here."""
-    rollup = rollups._rollup_for(dimensions, agent_ids)
+    rollup = rollups.rollup_for(dimensions, agent_ids)
     names = "".join(f", {name}" for name in dimensions)
-    where, agents = rollups._agent_filter(connection, agent_ids, "agent_id")
+    where, agents = rollups.agent_filter(connection, agent_ids, "agent_id")
     if agent_ids is None and tuple(dimensions) == rollup.dimensions:  # a row per key already: GROUP BY doubles the cost
         sql = f"SELECT start{names}, credits, quantity, lines FROM {rollup.table} WHERE span = {rollups.DAY}"
     else:
@@ -117,10 +117,10 @@ def hour_sums(connection: Connection, dimensions: Sequence[str], spans: Sequence
     """(span index, *dimension values, credits, quantity, lines) over the hour rows starting in each [lo, hi)."""
     if not spans:
         return []
-    rollup = rollups._rollup_for(dimensions, agent_ids)
+    rollup = rollups.rollup_for(dimensions, agent_ids)
     selected = "".join(f", r.{name}" for name in dimensions)
     values = ", ".join([f"({rollups.marks(connection, 3)})"] * len(spans))
-    where, agents = rollups._agent_filter(connection, agent_ids, "r.agent_id")
+    where, agents = rollups.agent_filter(connection, agent_ids, "r.agent_id")
     sql = (f"WITH part(i, lo, hi) AS (VALUES {values}) "
            f"SELECT part.i{selected}, sum(r.credits), sum(r.quantity), sum(r.lines) "
            f"FROM part CROSS JOIN {rollup.table} AS r "
@@ -144,7 +144,7 @@ class RunningTotals:
         self.dimensions, self.agent_ids = tuple(dimensions), agent_ids
         width = len(self.dimensions)
         raw_keys = sorted({tuple(row[1:1 + width]) for row in rows})  # the order SQL groups them in
-        self.keys = rollups._visitors_as_none(raw_keys, self.dimensions, 0)
+        self.keys = rollups.visitors_as_none(raw_keys, self.dimensions, 0)
         self._position = {key: j for j, key in enumerate(raw_keys)}
         days = [row[0] for row in rows]
         self.first_day = min(days, default=0)
