@@ -48,11 +48,6 @@ def column_rows(feed: str, columns: dict[str, list]) -> list[tuple]:
     return list(zip(*map(columns.__getitem__, _field_paths(feed))))
 
 
-def feed_rows(feed: str, records: list[rec.FeedRecord]) -> list[tuple]:
-    """The records as row tuples in `feed_columns(feed)` order."""
-    return column_rows(feed, rec.record_columns(feed, records))
-
-
 def agent_row(agent: rec.Agent) -> dict[str, Any]:
     row = _plain(agent)
     access = row.pop("paid_access") or rec.PaidAccess()
