@@ -8,6 +8,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
+import gc  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 
 import pytest  # noqa: E402
@@ -23,6 +24,17 @@ def isolated_home(tmp_path, monkeypatch):
         monkeypatch.setenv(variable, str(tmp_path / "home" / name))
     for variable in ("A2V2_API_URL", "A2V2_API_KEY", "A2V2_API_SECRET", "A2V2_CACHE"):
         monkeypatch.delenv(variable, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def collected_between_tests():
+    """Once the Qt tests have turned automatic collection off (see `ui.collector`), each test's
+    cycles are collected on the main thread after it, as the app's timer would."""
+    yield
+    if not gc.isenabled():
+        from a2v2_desktop.ui.collector import collect_due
+
+        collect_due()
 
 
 @pytest.fixture

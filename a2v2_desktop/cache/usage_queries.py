@@ -8,7 +8,6 @@ from the usage rollups.
 
 from __future__ import annotations
 
-import gc
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -203,7 +202,6 @@ def _hours_to_midnight(point: int) -> tuple[int, int, int]:
 
 
 T = TypeVar("T")
-MANY_ROWS = 20_000  # day rows read by one warm-up that are worth a garbage collection right after
 
 
 class NoMemory:
@@ -253,17 +251,8 @@ class UsageMemory:
         return totals.sums(connection, buckets)
 
     def warm(self, connection: Connection) -> None:
-        """Read the running totals of every source asked for since the last warm.
-
-        After reading many day rows it runs a full garbage collection: so many objects that lived
-        for a while would otherwise set one off in the next refresh (a full pass over the app
-        costs ~50 ms); a few hundred rows for one agent are not worth one.
-        """
-        read = 0
+        """Read the running totals of every source asked for since the last warm."""
         for source in list(self.wanted):
             if source not in self._totals:
-                rows = day_sums(connection, *source)
-                self._totals[source], read = RunningTotals(*source, rows), read + len(rows)
+                self._totals[source] = RunningTotals(*source, day_sums(connection, *source))
             self.wanted.discard(source)
-        if read >= MANY_ROWS:
-            gc.collect()

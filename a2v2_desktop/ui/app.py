@@ -20,6 +20,7 @@ from a2v2_desktop.cache.db import CacheError, cache_url  # noqa: E402
 from a2v2_desktop.logs import log_file  # noqa: E402
 from a2v2_desktop.settings import Settings, load_settings, save_settings, settings_path  # noqa: E402
 from a2v2_desktop.ui.cache_problem import QUIT, install_read_only_notice, open_or_ask  # noqa: E402
+from a2v2_desktop.ui.collector import install_collector  # noqa: E402
 from a2v2_desktop.ui.crash import CrashReporter  # noqa: E402
 from a2v2_desktop.ui.help_menu import install_help_menu  # noqa: E402
 from a2v2_desktop.ui.main_window import MainWindow  # noqa: E402
@@ -63,6 +64,7 @@ def build(options: AppOptions) -> tuple[Services, MainWindow]:
     """Build and wire everything once; raises CacheError when the cache was refused and the person chose
     to quit (it was left as it was)."""
     app = QApplication.instance()
+    install_collector(app)
     theme = Theme(app)
     if options.dark is None:
         theme.follow_system()

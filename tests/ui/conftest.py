@@ -22,6 +22,7 @@ from a2v2_desktop.standin.generator import DemoOrg, OrgSpec  # noqa: E402
 from a2v2_desktop.standin.server import DEMO_API_KEY, DEMO_API_SECRET, Faults, StandinServer  # noqa: E402
 from a2v2_desktop.sync.engine import SyncEngine  # noqa: E402
 from a2v2_desktop.ui.app import AppOptions, build  # noqa: E402
+from a2v2_desktop.ui.collector import install_collector  # noqa: E402
 from a2v2_desktop.ui.prompts import Prompts  # noqa: E402
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -107,6 +108,12 @@ def cache_copy(tmp_path, synced_template):
     target = tmp_path / "account.sqlite"
     shutil.copy(synced_template, target)
     return target
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_collector(qapp):
+    """As in the app: cycles are collected on the GUI thread, never on a pool or sync thread."""
+    return install_collector(qapp)
 
 
 @pytest.fixture
