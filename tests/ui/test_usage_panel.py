@@ -133,6 +133,10 @@ def test_picking_an_agent_row_filters_the_chart(panel, settle, qtbot, runaway_id
     assert panel.chart_title.text() == "Credit usage — Support Assistant"
     panel.show_all.click()
     qtbot.waitUntil(lambda: panel.chart.series.agent_id is None)
+    table.view.selectRow(row)
+    qtbot.waitUntil(lambda: panel.chart.series.agent_id == runaway_id)
+    choose(panel, settle, preset=ranges.LAST_7_DAYS)  # a new range starts over: no row stays picked
+    assert table.selected_rows() == [] and panel.chart.series.agent_id is None
 
 
 def test_the_runaway_agent_and_only_it_is_flagged(panel, settle, runaway_id):

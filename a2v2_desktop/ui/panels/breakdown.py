@@ -24,6 +24,8 @@ NAME, CREDITS, SHARE, QUANTITY, CHANGE, TREND = range(len(COLUMNS))
 SORT_ROLE = Qt.UserRole
 KEY_ROLE = Qt.UserRole + 1
 RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
+HEADER = {(Qt.Horizontal, int(Qt.DisplayRole), column): title for column, title in enumerate(COLUMNS)} | {
+    (Qt.Horizontal, int(Qt.ToolTipRole), CHANGE): "Change against the same number of days just before the range"}
 SIZING_ROWS = 0  # columns fit the rows in view (Qt's default reads a thousand rows at every refresh)
 
 
@@ -101,11 +103,8 @@ class BreakdownModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
-            return COLUMNS[section]
-        if orientation == Qt.Horizontal and role == Qt.ToolTipRole and section == CHANGE:
-            return "Change against the same number of days just before the range"
-        return None
+        """A lookup: Qt asks every role of every section on each paint, and reading Qt's enums costs."""
+        return HEADER.get((orientation, role, section))
 
     def name_text(self, row: BreakdownRow) -> str:
         return f"{isolated(row.name)} ({self.inactive_word})" if row.inactive else row.name
@@ -238,8 +237,12 @@ class BreakdownTable(QWidget):
         self.model.set_rows(rows, total)
 
     def clear_pick(self) -> None:
-        """Forget the picked row without telling anyone (the caller is starting over anyway)."""
+        """Forget the picked row without telling anyone (the caller is starting over anyway). With no
+        row picked it does nothing: a repaint of the table now would, merged with the range control's,
+        repaint the chart between them before the answer comes."""
         selection = self.view.selectionModel()
+        if not selection.hasSelection():
+            return
         selection.blockSignals(True)
         selection.clearSelection()
         selection.blockSignals(False)
