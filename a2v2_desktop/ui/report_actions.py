@@ -4,7 +4,8 @@ export of each Usage table from its context menu.
 The summary's data is always built on the task pool, and a PDF or CSV file is written
 there too (QTextDocument and QPdfWriter are not widgets); only the print preview paints
 on the GUI thread, because QPrintPreviewDialog asks for its pages there. A task that
-takes more than a moment shows a progress dialog; cancelling it drops the result.
+takes more than a moment shows a progress dialog; cancelling it drops the result. The
+printing code is imported on first use: the window's start-up does not wait for it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMenu, QMessageBox, QProgressDialog
 
-from a2v2_desktop.printing.page import page_layout
-from a2v2_desktop.printing.pdf import document_title, paint_summary, write_pdf
 from a2v2_desktop.reports.exports import AGENT, MEMBER, breakdown_records, csv_bytes, write_csv
 from a2v2_desktop.reports.statements import list_statements, regenerate_statement, statements_dir
 from a2v2_desktop.reports.summary import SpendSummary, SummaryRequest, build_summary
@@ -132,6 +131,9 @@ class ReportActions(QObject):
 
     def preview(self, summary: SpendSummary) -> None:
         """The print preview; it asks for pages on the GUI thread, where the document is laid out for the printer."""
+        from a2v2_desktop.printing.page import page_layout
+        from a2v2_desktop.printing.pdf import document_title, paint_summary
+
         printer = QPrinter(QPrinter.HighResolution)
         printer.setPageLayout(page_layout())
         printer.setDocName(document_title(summary))
@@ -146,6 +148,8 @@ class ReportActions(QObject):
         choice = self.ask_choice("Export PDF", "Export…")
         path = self.ask_path("Export PDF", file_name(choice, "pdf"), "PDF files (*.pdf)") if choice else None
         if path is not None:
+            from a2v2_desktop.printing.pdf import write_pdf  # here, on the GUI thread, not in the task
+
             request = self.summary_request(choice)
             self._run("Writing the PDF…", lambda engine: write_pdf(read(engine, build_summary, request), path),
                       lambda _pages: self._saved(path))

@@ -16,9 +16,10 @@ from a2v2_desktop.ui.panels.analytics import AnalyticsPanel
 from a2v2_desktop.ui.workers import TaskRunner
 from tests.ui.conftest import demo_server
 
-# Loaded only by a sync, a connection check, a statement, or a panel the user opens.
+# Loaded only by a sync, a connection check, a statement, a print or PDF, or a panel the user opens.
 DEFERRED = ("httpx", "pydantic", "alembic", "a2v2_desktop.api.client", "a2v2_desktop.sync.engine",
-            "a2v2_desktop.standin.generator", "a2v2_desktop.ui.panels.analytics", "a2v2_desktop.ui.panels.settings")
+            "a2v2_desktop.standin.generator", "a2v2_desktop.ui.panels.analytics", "a2v2_desktop.ui.panels.settings",
+            "a2v2_desktop.printing.pdf")
 
 OPEN_WINDOW = """
 import os, sys
