@@ -71,6 +71,13 @@ def _upsert(connection: Connection, table: str, rows: Batch) -> None:
         connection.exec_driver_sql(_upsert_sql(table, rows.columns, len(part), mark), tuple(chain.from_iterable(part)))
 
 
+def begin_writing(connection: Connection) -> None:
+    """Start the transaction with a write that changes nothing: SQLite takes the write lock now, and
+    the driver opens the transaction before any SAVEPOINT (a SAVEPOINT that opened it would commit
+    it on RELEASE)."""
+    connection.exec_driver_sql("UPDATE feed_cursors SET after_seq = after_seq WHERE false")
+
+
 def upsert_versioned(connection: Connection, table: Table, rows: Batch) -> None:
     """Upsert a page of feed rows into a feed table."""
     if rows.rows:

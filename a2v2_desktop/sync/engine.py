@@ -1,12 +1,12 @@
 """The sync engine: pulls the organization, lists and six feeds into the cache.
 
-Every feed page is applied in one transaction together with its cursor, so a
-process killed at any moment loses nothing and the next run resumes after the
-last committed page. Applying a page is idempotent (the highest `seq` wins), so
-duplicates, re-sends and 410 restarts cannot double-count.
+Every feed page is committed together with its cursor (a few pages to a transaction,
+`sync.writer`), so a process killed at any moment loses nothing and the next run
+resumes after the last committed page. Applying a page is idempotent (the highest
+`seq` wins), so duplicates, re-sends and 410 restarts cannot double-count.
 
-While one page is written on a second thread, the next is fetched and validated:
-SQLite releases the GIL while it works, so parsing and writing overlap. At most two
+While pages are written on a second thread, the next is fetched and validated:
+SQLite releases the GIL while it works, so parsing and writing overlap. At most three
 pages are held at once, whatever the feed's size.
 """
 
@@ -17,10 +17,9 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from a2v2_desktop.api import records as rec
@@ -30,6 +29,7 @@ from a2v2_desktop.cache import writes
 from a2v2_desktop.cache.db import describe_write_error
 from a2v2_desktop.cache.models import FEED_TABLES, Agent, Member
 from a2v2_desktop.sync.rows import agent_row, billing_row, column_rows, feed_columns, member_row, organization_row
+from a2v2_desktop.sync.writer import PageWriter
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +117,21 @@ class _FeedPace:
 
 @dataclass(frozen=True)
 class _Page:
+    feed: str
     rows: writes.Batch
     has_more: bool
     next_after_seq: int
     span: tuple[int, int] | None  # earliest and latest FEED_TIME instant on the page
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What the result and the progress need of a page once it is committed (its rows are long gone)."""
+
+    feed: str
+    records: int
+    span: tuple[int, int] | None
+    usage_hours: tuple[int, int] | None
 
 
 @dataclass
@@ -149,12 +160,6 @@ def _short(error: Exception) -> str:
     """The driver's own words, cut short: they may quote the value."""
     text = str(error)
     return text if len(text) <= 120 else text[:119] + "…"
-
-
-def _finished(write: Future | None) -> None:
-    """Wait for a page write, raising what it raised."""
-    if write is not None:
-        write.result()
 
 
 class SyncEngine:
@@ -205,7 +210,7 @@ class SyncEngine:
 
     def _sync_all(self) -> None:
         self._sync_lists()
-        with ThreadPoolExecutor(1, thread_name_prefix="a2v2-cache-writer") as writer:
+        with PageWriter(self.engine, self._write_page, self._committed) as writer:
             for feed in rec.FEEDS:
                 self._sync_feed(feed, writer)
         self._sync_billing()
@@ -231,30 +236,31 @@ class SyncEngine:
             row["credit_transactions_seq"] = writes.read_cursor(connection, "credit_transactions")
             writes.save_billing_snapshot(connection, row)
 
-    def _sync_feed(self, feed: str, writer: ThreadPoolExecutor) -> None:
-        """Pages in order: each is fetched here while the one before is written on `writer`."""
+    def _sync_feed(self, feed: str, writer: PageWriter) -> None:
+        """Pages in order: each is fetched here while the ones before are written by `writer`. Whatever
+        stops the feed, the pages fetched before it are written and committed first."""
         self._pace = _FeedPace(self._now())
         self._enter(feed)
         with self.engine.connect() as connection:
             after_seq = writes.read_cursor(connection, feed)
         restarts = 0
-        writing: Future | None = None
         has_more = True
-        while has_more:
-            self._check_cancel()
-            try:
-                page = self._fetch(feed, after_seq)
-            except CursorExpired:
-                _finished(writing)  # the page being written commits its cursor before this one goes back to 0
-                restarts += 1
-                if restarts > MAX_RESTARTS_PER_FEED:
-                    raise SyncError(f"The server keeps expiring the {feed} feed's cursor; try again later.") from None
-                after_seq = self._restart_feed(feed)
-                continue
-            _finished(writing)
-            writing = writer.submit(self._apply_page, feed, page)
-            after_seq, has_more = page.next_after_seq, page.has_more
-        _finished(writing)
+        try:
+            while has_more:
+                self._check_cancel()
+                try:
+                    page = self._fetch(feed, after_seq)
+                except CursorExpired:
+                    writer.drain()  # the pages written so far commit their cursor before it goes back to 0
+                    restarts += 1
+                    if restarts > MAX_RESTARTS_PER_FEED:
+                        raise SyncError(f"The server keeps expiring the {feed} feed's cursor; try again later.") from None
+                    after_seq = self._restart_feed(feed)
+                    continue
+                writer.put(page)
+                after_seq, has_more = page.next_after_seq, page.has_more
+        finally:
+            writer.drain()
 
     def _fetch(self, feed: str, after_seq: int) -> _Page:
         """One page, validated and made ready to write (here, while the writer works on the one before)."""
@@ -264,7 +270,7 @@ class SyncEngine:
             instants = page.columns[FEED_TIME[feed]]
             span = (min(instants), max(instants))
         rows = writes.Batch(feed_columns(feed), column_rows(feed, page.columns))
-        return _Page(rows, page.has_more, page.next_after_seq, span)
+        return _Page(feed, rows, page.has_more, page.next_after_seq, span)
 
     def _restart_feed(self, feed: str) -> int:
         """410: start the feed over; ids already held are simply upserted again."""
@@ -274,30 +280,34 @@ class SyncEngine:
         self.result.restarts += 1
         return 0
 
-    def _apply_page(self, feed: str, page: _Page) -> None:
+    def _write_page(self, connection: Connection, page: _Page) -> _Written:
+        """On the writer's thread, in the page's savepoint: the page and its cursor."""
+        writes.save_cursor(connection, page.feed, page.next_after_seq, self._now())
         try:
-            changed = self._write_page(feed, page)
-        except OverflowError as error:  # an integer past 64 bits: the driver's refusal rolled the page back
+            hours = self._upsert(connection, page)
+        except OverflowError as error:  # an integer past 64 bits: the driver's refusal undid the page
             raise SyncError(
-                f"A {feed} record on the page up to seq {page.next_after_seq} holds a value the cache cannot store "
-                f"({_short(error)}); nothing from that page was saved. If it keeps happening, tell A2V2 support."
+                f"A {page.feed} record on the page up to seq {page.next_after_seq} holds a value the cache cannot "
+                f"store ({_short(error)}); nothing from that page was saved. If it keeps happening, tell A2V2 support."
             ) from error
-        if changed:
-            self._widen_usage_hours(*changed)
-        self.result.records[feed] = self.result.records.get(feed, 0) + len(page.rows.rows)
-        self.result.pages += 1
-        self._pace.add(len(page.rows.rows), page.span)
-        self._report()
+        return _Written(page.feed, len(page.rows.rows), page.span, hours)
 
-    def _write_page(self, feed: str, page: _Page) -> tuple[int, int] | None:
-        """The page and its cursor in one transaction; the span of usage hours it changed, if any."""
-        with self.engine.begin() as connection:
-            # The cursor first: the transaction takes the write lock before it reads anything.
-            writes.save_cursor(connection, feed, page.next_after_seq, self._now())
-            if feed == "usage":
-                return writes.upsert_usage(connection, page.rows)
-            writes.upsert_versioned(connection, FEED_TABLES[feed], page.rows)
-            return None
+    @staticmethod
+    def _upsert(connection: Connection, page: _Page) -> tuple[int, int] | None:
+        """The page's rows; the span of usage hours they changed, if any."""
+        if page.feed == "usage":
+            return writes.upsert_usage(connection, page.rows)
+        writes.upsert_versioned(connection, FEED_TABLES[page.feed], page.rows)
+        return None
+
+    def _committed(self, page: _Written) -> None:
+        """On the writer's thread, once the page's transaction has committed: counted and reported."""
+        if page.usage_hours:
+            self._widen_usage_hours(*page.usage_hours)
+        self.result.records[page.feed] = self.result.records.get(page.feed, 0) + page.records
+        self.result.pages += 1
+        self._pace.add(page.records, page.span)
+        self._report()
 
     def _widen_usage_hours(self, first: int, last: int) -> None:
         span = self.result.usage_hours

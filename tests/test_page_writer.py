@@ -1,0 +1,116 @@
+"""The sync's page writer: several pages to a transaction when they queue up, each page still whole
+with its cursor, the pages before a failed one kept, and nothing written after it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import event, text
+
+from a2v2_desktop.cache.db import open_cache
+from a2v2_desktop.sync.writer import PAGES_PER_COMMIT, PageWriter
+
+
+class Hold:
+    def __init__(self):
+        self.started, self.release = threading.Event(), threading.Event()
+
+
+class Pages:
+    """Writes page n as one cursor row (after_seq n); page `failing` raises, page `held` (and the pages
+    in `holds`) wait to be released."""
+
+    def __init__(self, failing: int | None = None, held: int | None = None, holds: tuple[int, ...] = ()):
+        self.failing = failing
+        self.holds = {page: Hold() for page in (*holds, *([held] if held else []))}
+        if held:
+            self.started, self.release = self.holds[held].started, self.holds[held].release
+        self.committed: list[int] = []
+
+    def write(self, connection, page: int) -> int:
+        connection.execute(text("INSERT INTO feed_cursors (feed, after_seq, updated_at, restarts) "
+                                "VALUES ('usage', :n, 0, 0) ON CONFLICT (feed) DO UPDATE SET after_seq = :n"),
+                           {"n": page})
+        if page in self.holds:
+            self.holds[page].started.set()
+            assert self.holds[page].release.wait(10)
+        if page == self.failing:
+            raise ValueError(f"page {page} is bad")
+        return page
+
+
+@pytest.fixture
+def engine(cache_path):
+    engine, _ = open_cache(cache_path)
+    commits = []
+    event.listen(engine, "commit", lambda _connection: commits.append(1))
+    engine.commits = commits
+    yield engine
+    engine.dispose()
+
+
+def cursor(engine) -> int | None:
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT after_seq FROM feed_cursors WHERE feed = 'usage'")).scalar()
+
+
+def writer_for(engine, pages: Pages) -> PageWriter:
+    return PageWriter(engine, pages.write, pages.committed.append)
+
+
+def test_pages_queued_behind_a_slow_one_share_its_transaction(engine):
+    pages = Pages(holds=(1, 2))
+    first, second = pages.holds[1], pages.holds[2]
+    with writer_for(engine, pages) as writer:
+        writer.put(1)
+        assert first.started.wait(10)
+        writer.put(2)  # waits while page 1 is written
+        first.release.set()
+        assert second.started.wait(10)
+        assert cursor(engine) is None  # page 1 is not committed alone
+        second.release.set()
+        writer.drain()
+    assert pages.committed == [1, 2] and cursor(engine) == 2
+    assert len(engine.commits) == 1
+
+
+def test_a_page_with_nothing_behind_it_commits_at_once(engine):
+    """No transaction stays open while the next page is awaited: readers see the page meanwhile."""
+    pages = Pages()
+    with writer_for(engine, pages) as writer:
+        writer.put(1)
+        for _ in range(1000):
+            if pages.committed:
+                break
+            threading.Event().wait(0.01)
+        assert pages.committed == [1] and cursor(engine) == 1
+        writer.drain()
+    assert len(engine.commits) == 1
+
+
+def test_a_transaction_holds_at_most_pages_per_commit(engine):
+    pages = Pages(held=1)
+    count = PAGES_PER_COMMIT + 2
+    with writer_for(engine, pages) as writer:
+        writer.put(1)
+        assert pages.started.wait(10)
+        threading.Timer(0.2, pages.release.set).start()
+        for page in range(2, count + 1):
+            writer.put(page)
+        writer.drain()
+    assert pages.committed == list(range(1, count + 1)) and cursor(engine) == count
+    assert 2 <= len(engine.commits) <= count - PAGES_PER_COMMIT + 1
+
+
+def test_a_failed_page_keeps_the_pages_before_it_and_stops_the_ones_after(engine):
+    pages = Pages(held=1, failing=2)
+    with writer_for(engine, pages) as writer:
+        writer.put(1)
+        assert pages.started.wait(10)
+        writer.put(2)
+        pages.release.set()
+        with pytest.raises(ValueError, match="page 2 is bad"):
+            writer.put(3)
+            writer.drain()
+    assert pages.committed == [1] and cursor(engine) == 1  # page 2's cursor went with its savepoint
