@@ -247,6 +247,13 @@ def _records_text(synced: Synced) -> str:
     return f"{synced.result.total_records:,} records in {synced.result.seconds:.1f} s"
 
 
+def upgrade_saying_so(work) -> None:
+    """A cache from an older version is upgraded once, which can take a minute: say so first."""
+    print("Updating the cache for this version of A2V2 Desktop (once; it may take a minute)…", file=sys.stderr,
+          flush=True)
+    work()
+
+
 def sync_one(target: Target, args: argparse.Namespace) -> Synced:
     """Sync one organization into its cache, then check its alert rules (after a failed sync too: "a
     sync that keeps failing" is one) and print the new alerts; raises what stopped the sync."""
@@ -255,7 +262,7 @@ def sync_one(target: Target, args: argparse.Namespace) -> Synced:
     from a2v2_desktop.sync.engine import SyncEngine, SyncError
 
     credentials = _credentials(target.profile)
-    engine, _sessions = open_cache(target.cache)
+    engine, _sessions = open_cache(target.cache, upgrade=upgrade_saying_so)
     printer = None if args.quiet else ProgressPrinter()
     cancel = threading.Event()
     named = bool(args.all or args.org)
@@ -326,7 +333,7 @@ def command_report(args: argparse.Namespace) -> int:
     if args.format != "json" and not args.output:
         where = "a .pdf file" if args.format == "pdf" else "a .zip file, or a folder for one file per table"
         raise CliError(f"--format {args.format} needs --output PATH ({where})")
-    engine = open_cache_engine(settings.cache)
+    engine = open_cache_engine(settings.cache, upgrade=upgrade_saying_so)
     try:
         if args.format != "json":
             return _write_summary(engine, args, settings.cache)

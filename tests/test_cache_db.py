@@ -97,3 +97,23 @@ def test_new_cache_is_private_to_the_user(tmp_path):
     wal = path.with_name(path.name + "-wal")
     assert not wal.exists() or wal.stat().st_mode & 0o077 == 0
     engine.dispose()
+
+
+def test_only_an_older_cache_is_upgraded_through_the_callers_upgrader(tmp_path):
+    """The window shows progress for an upgrade (it can take a minute); a new or current cache opens at once."""
+    from tests.test_lean_usage import at_revision
+
+    upgrades = []
+
+    def upgrade(work):
+        upgrades.append(tmp_path)
+        work()
+
+    for _ in range(2):  # created, then opened at the head revision
+        engine, _sessions = open_cache(tmp_path / "new.sqlite", upgrade)
+        engine.dispose()
+    assert upgrades == []
+    at_revision(tmp_path / "old.sqlite", "0003").dispose()
+    engine, _sessions = open_cache(tmp_path / "old.sqlite", upgrade)
+    assert len(upgrades) == 1 and current_revision(engine) == head_revision()
+    engine.dispose()

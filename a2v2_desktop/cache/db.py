@@ -11,6 +11,7 @@ import os
 import shutil
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -218,21 +219,42 @@ def check_compatible(engine: Engine) -> str | None:
     return revision
 
 
-def migrate(engine: Engine, revision: str | None) -> None:
+# How an upgrade of an existing cache is run: `upgrade(work)` calls `work()` and returns when it is
+# done, raising what it raised. An upgrade can take a minute on a large cache (a new fresh cache
+# takes a moment), so the window runs it on a thread behind a progress dialog and the command
+# line says what it is doing.
+Upgrader = Callable[[Callable[[], None]], None]
+
+
+def upgrade_here(work: Callable[[], None]) -> None:
+    work()
+
+
+def migrate(engine: Engine, revision: str | None, upgrade: Upgrader = upgrade_here) -> None:
     """Bring a compatible cache to the head revision, backing up the file first."""
     if revision == head_revision():
         return
-    if revision is not None:
-        _backup_before_migration(engine.url.render_as_string(hide_password=False), revision)
+    if revision is None:
+        _upgrade_to_head(engine)
+    else:
+        upgrade(lambda: _back_up_and_upgrade(engine, revision))
+
+
+def _back_up_and_upgrade(engine: Engine, revision: str) -> None:
+    _backup_before_migration(engine.url.render_as_string(hide_password=False), revision)
+    _upgrade_to_head(engine)
+
+
+def _upgrade_to_head(engine: Engine) -> None:
     from alembic import command
 
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), "head")
 
 
-def open_cache(path_or_url: str | os.PathLike) -> tuple[Engine, sessionmaker[Session]]:
+def open_cache(path_or_url: str | os.PathLike, upgrade: Upgrader = upgrade_here) -> tuple[Engine, sessionmaker[Session]]:
     """Open (creating if needed) and migrate the cache; the one entry point for every layer."""
-    return _with_sessions(open_cache_engine(path_or_url))
+    return _with_sessions(open_cache_engine(path_or_url, upgrade))
 
 
 def _with_sessions(engine: Engine) -> tuple[Engine, sessionmaker[Session]]:
@@ -241,14 +263,14 @@ def _with_sessions(engine: Engine) -> tuple[Engine, sessionmaker[Session]]:
     return engine, sessionmaker(engine, expire_on_commit=False)
 
 
-def open_cache_engine(path_or_url: str | os.PathLike) -> Engine:
+def open_cache_engine(path_or_url: str | os.PathLike, upgrade: Upgrader = upgrade_here) -> Engine:
     """`open_cache` without the ORM's sessions, for readers on SQLAlchemy's core (the report command)."""
     url = cache_url(path_or_url)
     engine = create_cache_engine(url)
     try:
         revision = check_compatible(engine)
         _enable_pragmas(engine)
-        migrate(engine, revision)
+        migrate(engine, revision, upgrade)
     except OperationalError as error:
         engine.dispose()
         raise _operational_error(engine, error) from None
@@ -269,11 +291,11 @@ def _operational_error(engine: Engine, error: OperationalError) -> CacheError:
 # -- a cache we cannot use: what it offers, read-only, back up and rebuild ----------------------------------
 
 
-def open_writable_cache(path_or_url: str | os.PathLike,
-                        wait_ms: int = LOCK_WAIT_MS) -> tuple[Engine, sessionmaker[Session]]:
+def open_writable_cache(path_or_url: str | os.PathLike, wait_ms: int = LOCK_WAIT_MS,
+                        upgrade: Upgrader = upgrade_here) -> tuple[Engine, sessionmaker[Session]]:
     """`open_cache`, then take and release the write lock (writing nothing), so a cache another program
     holds is reported now, with its ways forward, rather than at the first sync. Raises CacheLockedError."""
-    engine, sessions = open_cache(path_or_url)
+    engine, sessions = open_cache(path_or_url, upgrade)
     if engine.dialect.name != "sqlite":
         return engine, sessions
     try:

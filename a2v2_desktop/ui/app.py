@@ -23,6 +23,7 @@ from a2v2_desktop.ui.cache_problem import QUIT, install_read_only_notice, open_o
 from a2v2_desktop.ui.collector import install_collector  # noqa: E402
 from a2v2_desktop.ui.crash import CrashReporter  # noqa: E402
 from a2v2_desktop.ui.help_menu import install_help_menu  # noqa: E402
+from a2v2_desktop.ui.long_work import UPGRADING, wait_with_progress  # noqa: E402
 from a2v2_desktop.ui.main_window import MainWindow  # noqa: E402
 from a2v2_desktop.ui.prompts import Prompts  # noqa: E402
 from a2v2_desktop.ui.services import CredentialStore, Services  # noqa: E402
@@ -88,6 +89,7 @@ def build(options: AppOptions) -> tuple[Services, MainWindow]:
     services.setParent(window)
     services.ask_cache_problem = lambda diagnosis, leave: options.prompts.cache_problem(
         window if window.isVisible() else None, diagnosis, leave)
+    services.upgrade_cache = lambda work: wait_with_progress(UPGRADING, work, window if window.isVisible() else None)
     if not open_or_ask(services, services.ask_cache_problem, QUIT):
         services.shutdown()
         window.deleteLater()

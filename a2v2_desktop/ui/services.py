@@ -21,7 +21,14 @@ from sqlalchemy.engine import make_url
 from a2v2_desktop import keychain
 from a2v2_desktop.api.endpoint import Credentials
 from a2v2_desktop.cache import queries
-from a2v2_desktop.cache.db import back_up_and_rebuild, cache_url, open_cache_read_only, open_writable_cache
+from a2v2_desktop.cache.db import (
+    Upgrader,
+    back_up_and_rebuild,
+    cache_url,
+    open_cache_read_only,
+    open_writable_cache,
+    upgrade_here,
+)
 from a2v2_desktop.settings import DEFAULT_PROFILE, Organization, Settings, load_settings, save_settings
 from a2v2_desktop.ui.cache_problem import CANCEL, Asker, open_or_ask
 from a2v2_desktop.ui.sync_all import SyncAll
@@ -185,6 +192,7 @@ class Services(QObject):
         self.engine: Engine | None = None
         self.read_only: str | None = None  # why the cache is open read-only; None when it is writable
         self.ask_cache_problem: Asker | None = None  # the window's question when a cache is refused (app.build)
+        self.upgrade_cache: Upgrader = upgrade_here  # app.build runs an upgrade behind a progress dialog
         self.demo_server = None
         self._demo_lock = threading.Lock()
         self.sync.set_interval(self.settings.sync_interval_minutes)
@@ -219,7 +227,7 @@ class Services(QObject):
         which the window would otherwise wait for before its first paint."""
         self._close()
         if self.mode != WELCOME:
-            self.engine, _sessions = open_writable_cache(self.cache_location)
+            self.engine, _sessions = open_writable_cache(self.cache_location, upgrade=self.upgrade_cache)
         self._opened()
 
     def activate_read_only(self, reason: str) -> None:
