@@ -134,7 +134,7 @@ def initial_sync(base_url: str, runs: int, work: Path, keep: Path) -> list[Figur
                         note="whole `a2v2-desktop sync` process, every feed")
     all_rate = Figure("initial sync over loopback HTTP (all feeds)", "records/s", higher=True)
     seconds = Figure("initial sync, wall time", "s")
-    memory = Figure("initial sync, peak RSS of the process", "MB", note="pages held at once: at most two")
+    memory = Figure("initial sync, peak RSS of the process", "MB", note="pages held at once: at most three")
     for run in range(runs):
         cache = work / f"initial-{run}.sqlite"
         synced = sync_process(base_url, cache)
