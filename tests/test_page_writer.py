@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, text
 
 from a2v2_desktop.cache.db import open_cache
-from a2v2_desktop.sync.writer import PAGES_PER_COMMIT, PageWriter
+from a2v2_desktop.sync.writer import PAGE_CACHE_KIB, PAGES_PER_COMMIT, PageWriter
 
 
 class Hold:
@@ -114,3 +114,20 @@ def test_a_failed_page_keeps_the_pages_before_it_and_stops_the_ones_after(engine
             writer.put(3)
             writer.drain()
     assert pages.committed == [1] and cursor(engine) == 1  # page 2's cursor went with its savepoint
+
+
+def test_the_writer_syncs_with_a_larger_page_cache_and_gives_its_connection_back_as_it_came(engine):
+    with engine.connect() as connection:
+        usual = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    sizes = []
+
+    def write(connection, page):
+        sizes.append(connection.exec_driver_sql("PRAGMA cache_size").scalar())
+        return page
+
+    with PageWriter(engine, write, lambda _page: None) as writer:
+        writer.put(1)
+        writer.drain()
+    assert sizes == [-PAGE_CACHE_KIB] != [usual]
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == usual

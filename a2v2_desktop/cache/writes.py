@@ -71,6 +71,16 @@ def _upsert(connection: Connection, table: str, rows: Batch) -> None:
         connection.exec_driver_sql(_upsert_sql(table, rows.columns, len(part), mark), tuple(chain.from_iterable(part)))
 
 
+def set_page_cache(connection: Connection, size: int) -> int | None:
+    """Set this connection's SQLite `PRAGMA cache_size` (negative: KiB, positive: pages); the size it
+    had. Other databases have no such setting: nothing is done and None returned."""
+    if connection.dialect.name != "sqlite":
+        return None
+    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = {int(size)}")
+    return previous
+
+
 def begin_writing(connection: Connection) -> None:
     """Start the transaction with a write that changes nothing: SQLite takes the write lock now, and
     the driver opens the transaction before any SAVEPOINT (a SAVEPOINT that opened it would commit
