@@ -56,6 +56,22 @@ def test_sync_prints_progress_per_feed_and_report_writes_file(standin, demo_env,
     assert capsys.readouterr().out == ""
 
 
+def test_a_cache_from_an_older_version_is_upgraded_saying_so(tmp_path, capsys):
+    from a2v2_desktop.cache.db import current_revision, head_revision
+    from tests.test_lean_usage import at_revision
+
+    at_revision(tmp_path / "old.sqlite", "0003").dispose()
+    report = ["--cache", str(tmp_path / "old.sqlite"), "report", "--from", "2026-11-01", "--to", "2026-11-02"]
+    assert main(report) == 1  # upgraded, and then: nothing synced into it yet
+    said = capsys.readouterr().err.splitlines()
+    assert said[0].startswith("Updating the cache for this version of A2V2 Desktop") and "is empty" in said[1]
+    engine, _ = open_cache(tmp_path / "old.sqlite")
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+    assert main(report) == 1
+    assert "Updating" not in capsys.readouterr().err  # once
+
+
 def test_report_without_a_cache_says_what_to_do(tmp_path, capsys):
     code = main(["--cache", str(tmp_path / "missing.sqlite"), "report", "--from", "2026-11-01", "--to", "2026-11-02"])
     err = capsys.readouterr().err.strip().splitlines()
