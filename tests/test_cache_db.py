@@ -117,3 +117,20 @@ def test_only_an_older_cache_is_upgraded_through_the_callers_upgrader(tmp_path):
     engine, _sessions = open_cache(tmp_path / "old.sqlite", upgrade)
     assert len(upgrades) == 1 and current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_a_report_counts_distinct_visitors_from_the_visitor_index_without_sorting(cache_path):
+    from sqlalchemy import event
+
+    from a2v2_desktop.cache import queries
+
+    engine, _ = open_cache(cache_path)
+    ran = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, parameters, _context, _many: ran.append((statement, parameters)))
+    with engine.connect() as connection:
+        queries.conversation_stats(connection, 0, 2**40)
+        statement, parameters = next(query for query in ran if "DISTINCT" in query[0])
+        plan = " ".join(row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+    engine.dispose()
+    assert "COVERING INDEX ix_conversations_visitor_id_started_at_agent_id" in plan and "TEMP B-TREE" not in plan

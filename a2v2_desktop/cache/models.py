@@ -167,6 +167,7 @@ class ConversationRow(Base):
     __table_args__ = (
         Index(None, "started_at", "agent_id"),
         Index(None, "agent_id", "last_activity_at"),
+        Index(None, "visitor_id", "started_at", "agent_id"),  # distinct visitors, in order and without the rows
     )
 
 

@@ -125,17 +125,26 @@ def credits_by_bucket(connection: Connection, buckets: Sequence[tuple[int, int]]
 
 
 def conversation_stats(connection: Connection, start: int, end: int, agent_ids: Sequence[str] | None = None) -> ConversationStats:
-    """Conversations started in the range, their messages and distinct visitors."""
-    sql = ("SELECT count(*), coalesce(sum(visitor_messages + agent_messages), 0), count(DISTINCT visitor_id) "
-           "FROM conversations WHERE started_at >= :start AND started_at < :end")
+    """Conversations started in the range, their messages and distinct visitors.
+
+    The visitors are counted apart, with `+started_at` keeping the start index out of it: the
+    (visitor, start, agent) index then gives the ids in order, with no row read and no sort
+    (a year of the large organization: 0.75 → 0.35 s for both queries)."""
+    counts = _in_range("SELECT count(*), coalesce(sum(visitor_messages + agent_messages), 0) FROM conversations "
+                       "WHERE started_at >= :start AND started_at < :end", start, end, agent_ids)
+    visitors = _in_range("SELECT count(DISTINCT visitor_id) FROM conversations "
+                         "WHERE +started_at >= :start AND +started_at < :end", start, end, agent_ids)
+    total, messages = connection.execute(*counts).one()
+    return ConversationStats(int(total), int(messages), int(connection.execute(*visitors).scalar()))
+
+
+def _in_range(sql: str, start: int, end: int, agent_ids: Sequence[str] | None) -> tuple:
+    """(statement, values) for a query over [start, end), of some agents when `agent_ids` is given."""
     values: dict = {"start": start, "end": end}
     if agent_ids is None:
-        statement = text(sql)
-    else:
-        statement = text(f"{sql} AND agent_id IN :agents").bindparams(bindparam("agents", expanding=True))
-        values["agents"] = list(agent_ids)
-    row = connection.execute(statement, values).one()
-    return ConversationStats(int(row[0]), int(row[1]), int(row[2]))
+        return text(sql), values
+    values["agents"] = list(agent_ids)
+    return text(f"{sql} AND agent_id IN :agents").bindparams(bindparam("agents", expanding=True)), values
 
 
 def last_successful_sync(connection: Connection) -> int | None:
