@@ -28,13 +28,20 @@ def isolated_home(tmp_path, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def collected_between_tests():
-    """Once the Qt tests have turned automatic collection off (see `ui.collector`), each test's
-    cycles are collected on the main thread after it, as the app's timer would."""
+    """After each test, the widgets it closed are destroyed by Qt, now, while their Python side is
+    whole: left to the cycle collector, a later test's collection would clear them first, and
+    their destruction would call event filters and slots that no longer have their attributes.
+    Then, once the Qt tests have turned automatic collection off (`ui.collector`), the test's
+    cycles are collected on the main thread, as the app's timer would."""
     yield
-    if not gc.isenabled():
-        from a2v2_desktop.ui.collector import collect_due
+    if gc.isenabled():
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
 
-        collect_due()
+    from a2v2_desktop.ui.collector import collect_due
+
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    collect_due()
 
 
 @pytest.fixture

@@ -81,6 +81,7 @@ def open_panel(account_settings, settle, small_template, tmp_path, qtbot, now):
     yield start
     for services in opened:
         services.shutdown()
+        services.deleteLater()  # destroyed by Qt after the test (conftest), not by a later collection
 
 
 @pytest.fixture
