@@ -36,7 +36,7 @@ def wait_with_progress(text: str, work: Callable[[], None], parent: QWidget | No
         finally:
             done.finished.emit()
 
-    dialog = _busy_dialog(text, parent)
+    dialog = busy_dialog(text, parent)
     worker = threading.Thread(target=run, name="a2v2-long-work", daemon=True)
     worker.start()
     loop.exec()
@@ -47,12 +47,15 @@ def wait_with_progress(text: str, work: Callable[[], None], parent: QWidget | No
         raise failure[0]
 
 
-def _busy_dialog(text: str, parent: QWidget | None) -> QProgressDialog:
-    """An indeterminate bar, no Cancel (the work cannot stop half way), shown after SHOW_AFTER_MS."""
-    dialog = QProgressDialog(text, "", 0, 0, parent)
-    dialog.setCancelButton(None)
+def busy_dialog(text: str, parent: QWidget | None, cancel: str | None = None,
+                modality: Qt.WindowModality = Qt.ApplicationModal) -> QProgressDialog:
+    """An indeterminate bar, shown once the work has taken SHOW_AFTER_MS; without `cancel`, no Cancel
+    button (the work cannot stop half way)."""
+    dialog = QProgressDialog(text, cancel or "", 0, 0, parent)
+    if cancel is None:
+        dialog.setCancelButton(None)
     dialog.setWindowTitle("A2V2 Desktop")
-    dialog.setWindowModality(Qt.ApplicationModal)
+    dialog.setWindowModality(modality)
     dialog.setMinimumDuration(SHOW_AFTER_MS)
     dialog.setValue(0)  # starts the timer that shows it
     return dialog

@@ -22,12 +22,12 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMainWindow, QMenu, QMessage
 from a2v2_desktop.reports.exports import AGENT, MEMBER, breakdown_records, csv_bytes, write_csv
 from a2v2_desktop.reports.statements import list_statements, regenerate_statement, statements_dir
 from a2v2_desktop.reports.summary import SpendSummary, SummaryRequest, build_summary
+from a2v2_desktop.ui.long_work import busy_dialog
 from a2v2_desktop.ui.panels.breakdown import BreakdownTable
 from a2v2_desktop.ui.report_dialogs import ChangesDialog, ReportChoice, ReportOptionsDialog, StatementsDialog
 from a2v2_desktop.ui.services import DEMO, WELCOME
 from a2v2_desktop.ui.workers import read
 
-PROGRESS_DELAY_MS = 400
 
 
 def install_report_actions(window: QMainWindow) -> ReportActions:
@@ -219,10 +219,7 @@ class ReportActions(QObject):
         if engine is None:
             return
         ticket = self.pending = object()
-        progress = QProgressDialog(label, "Cancel", 0, 0, self.window)
-        progress.setWindowTitle("A2V2 Desktop")
-        progress.setWindowModality(Qt.WindowModal)
-        progress.setMinimumDuration(PROGRESS_DELAY_MS)
+        progress = busy_dialog(label, self.window, "Cancel", Qt.WindowModal)
         progress.canceled.connect(lambda: self._drop(ticket))
         self.progress = progress
 
