@@ -87,9 +87,12 @@ def build(options: AppOptions) -> tuple[Services, MainWindow]:
     install_read_only_notice(window)
     theme.setParent(window)
     services.setParent(window)
-    services.ask_cache_problem = lambda diagnosis, leave: options.prompts.cache_problem(
-        window if window.isVisible() else None, diagnosis, leave)
-    services.upgrade_cache = lambda work: wait_with_progress(UPGRADING, work, window if window.isVisible() else None)
+    def parent() -> MainWindow | None:
+        """Dialogs about the cache come before the window is shown, at start-up, or over it later."""
+        return window if window.isVisible() else None
+
+    services.ask_cache_problem = lambda diagnosis, leave: options.prompts.cache_problem(parent(), diagnosis, leave)
+    services.upgrade_cache = lambda work: wait_with_progress(UPGRADING, work, parent())
     if not open_or_ask(services, services.ask_cache_problem, QUIT):
         services.shutdown()
         window.deleteLater()
