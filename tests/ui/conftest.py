@@ -116,6 +116,24 @@ def gui_thread_collector(qapp):
     return install_collector(qapp)
 
 
+@pytest.fixture(autouse=True)
+def widgets_held_until_teardown(qtbot, monkeypatch):
+    """pytest-qt refers to the widgets it closes at teardown weakly: once a test returns, a widget
+    in a reference cycle could be collected while pytest-qt processes events, its Python attributes
+    cleared before Qt destroys it, and its destruction would call event filters and slots without
+    them. Held until teardown, it is closed and destroyed by Qt first (root conftest)."""
+    held = []
+    register = qtbot.addWidget
+
+    def add_widget(widget, *args, **kwargs):
+        held.append(widget)
+        register(widget, *args, **kwargs)
+
+    monkeypatch.setattr(qtbot, "addWidget", add_widget)
+    yield held
+    held.clear()
+
+
 @pytest.fixture
 def make_app(qtbot, tmp_path):
     """Build the whole app in tmp_path: `make_app(settings=Settings(...), **AppOptions fields)`."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
+
+from PySide6.QtWidgets import QWidget
 
 from a2v2_desktop.ui.collector import collect_due, install_collector
 
@@ -44,3 +47,14 @@ def test_collect_due_collects_only_past_the_threshold():
     assert collect_due() is None
     held = [[] for _ in range(gc.get_threshold()[0] + 1)]
     assert collect_due() == 0 and held
+
+
+def test_a_widget_given_to_qtbot_outlives_the_test_body_even_in_a_cycle(qtbot):
+    """Else the collector could clear it between the test's end and pytest-qt closing it."""
+    widget = QWidget()
+    widget.me = widget
+    qtbot.addWidget(widget)
+    gone = weakref.ref(widget)
+    del widget
+    gc.collect()
+    assert gone() is not None
