@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 from alembic import command
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
@@ -44,8 +44,20 @@ def write_pages(engine, pages: list[list[tuple]]) -> list[tuple[int, int] | None
     spans = []
     for page in pages:
         with engine.begin() as connection:
-            spans.append(writes.upsert_usage(connection, writes.Batch(COLUMNS, [line_row(line) for line in page])))
+            writes.claim_usage(connection, writes.Batch(COLUMNS, [line_row(line) for line in page]))
+            spans.append(writes.fold_usage(connection))
     return spans
+
+
+def write_pages_together(engine, pages: list[list[tuple]], undone: int | None) -> tuple[int, int] | None:
+    """All pages in one transaction as the sync's writer does, each in its savepoint (page `undone` rolled
+    back after its write), folded once before the commit; the span of hours the fold reported."""
+    with engine.begin() as connection:
+        for index, page in enumerate(pages):
+            savepoint = connection.begin_nested()
+            writes.claim_usage(connection, writes.Batch(COLUMNS, [line_row(line) for line in page]))
+            savepoint.rollback() if index == undone else savepoint.commit()
+        return writes.fold_usage(connection)
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +93,23 @@ def test_pages_of_inserts_replacements_and_resends_keep_rollups_and_readers_exac
             "SELECT seq, hour, pool, credits FROM usage WHERE seq > 10 ORDER BY seq").all()]
     hours = [BASE + line[2] * 3600 for page in pages for line in page]
     assert all(span is None or min(hours) <= span[0] <= span[1] <= max(hours) for span in spans)
+    engine.dispose()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=lines, pages=st.lists(lines, min_size=1, max_size=5), undone=st.none() | st.integers(0, 5))
+def test_pages_sharing_a_transaction_and_one_fold_keep_the_rollups_exact(template, tmp_path_factory, first, pages,
+                                                                          undone):
+    """The sync's way: many pages claimed in one transaction, one of them perhaps undone, one fold."""
+    assume(undone is None or undone < len(pages))
+    engine = copy_of(template, tmp_path_factory.mktemp("together"))
+    write_pages(engine, [first])  # lines held before the transaction: its replacements are logged, not claimed
+    span = write_pages_together(engine, pages, undone)
+    with engine.connect() as connection:
+        rollups_match_lines(connection)
+        assert connection.exec_driver_sql("SELECT count(*) FROM usage_rollup_batch").scalar() == 0
+    hours = [BASE + line[2] * 3600 for page in (first, *pages) for line in page]
+    assert span is None or min(hours) <= span[0] <= span[1] <= max(hours)
     engine.dispose()
 
 

@@ -131,3 +131,30 @@ def test_the_writer_syncs_with_a_larger_page_cache_and_gives_its_connection_back
     assert sizes == [-PAGE_CACHE_KIB] != [usual]
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == usual
+
+
+def test_before_commit_runs_last_in_each_transaction_and_its_receipt_follows_the_pages(engine):
+    """The sync folds a transaction's usage lines there: once per transaction, committed with its pages."""
+    pages = Pages(holds=(1,), failing=4)
+    folds = []
+
+    def before_commit(connection):
+        folds.append(connection.execute(text("SELECT after_seq FROM feed_cursors")).scalar())
+        connection.execute(text("UPDATE feed_cursors SET restarts = restarts + 1"))
+        return f"fold {len(folds)}"
+
+    first = pages.holds[1]
+    with pytest.raises(ValueError, match="page 4 is bad"):
+        with PageWriter(engine, pages.write, pages.committed.append, before_commit) as writer:
+            writer.put(1)
+            assert first.started.wait(10)
+            writer.put(2)
+            first.release.set()
+            writer.drain()
+            writer.put(3)
+            writer.put(4)
+            writer.drain()
+    assert pages.committed == [1, 2, "fold 1", 3, "fold 2"]
+    assert folds == [2, 3]  # after each transaction's last page; page 4 was undone before the second
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT after_seq, restarts FROM feed_cursors")).one() == (3, 2)

@@ -1,11 +1,13 @@
 """Usage rollups: kept in step with the usage lines, and read back for any range of local days.
 
 Write side: triggers log every change to `usage` into usage_change and add it to the
-rollups at once (models.UsageChange), so any writer keeps them exact. A sync page instead
-claims the lines it inserts (`hold_changes`), so no trigger logs them, and adds them, with
-the changes the triggers logged for older lines, to every rollup in one pass
-(`fold_changes`) in its own transaction: the page's lines are read back from the table once,
-summed by the finest key into a temporary table, and each rollup takes its sums from there.
+rollups at once (models.UsageChange), so any writer keeps them exact. A sync transaction
+instead claims the lines it inserts (`hold_changes`), so no trigger logs them, and adds them,
+with the changes the triggers logged for older lines, to every rollup in one pass
+(`fold_changes`) before it commits: the lines are read back from the table once, summed by
+the finest key into a temporary table, and each rollup takes its sums from there. One pass
+for the many pages of a transaction costs a third of one pass per page: the lines of the
+same key are summed first, and each rollup's busy pages are written once.
 
 Read side: a half-open range [lo, hi) of epoch seconds is whole UTC days (span 86400
 rows) plus the hours at its edges (span 3600 rows), whatever the zone the range came
@@ -81,16 +83,21 @@ _CLEAR = ("DELETE FROM usage_change", "DELETE FROM usage_rollup_batch", f"DELETE
 
 def hold_changes(connection: Connection) -> None:
     """Claim the lines this transaction inserts from now on, until `fold_changes`: the triggers leave
-    them (and later changes to them) alone, and hold back what they log for other lines."""
-    connection.exec_driver_sql("INSERT INTO usage_rollup_batch (after_rowid) SELECT coalesce(max(rowid), 0) FROM usage")
+    them (and later changes to them) alone, and hold back what they log for other lines. Once
+    claimed, calling again keeps the claim as it is."""
+    connection.exec_driver_sql("INSERT INTO usage_rollup_batch (after_rowid) SELECT (SELECT coalesce(max(rowid), 0) "
+                               "FROM usage) WHERE NOT EXISTS (SELECT 1 FROM usage_rollup_batch)")
 
 
 def fold_changes(connection: Connection) -> tuple[int, int] | None:
-    """Add the claimed lines and the waiting changes to every rollup, and clear them; the span of hours touched.
+    """Add the claimed lines and the waiting changes to every rollup, and clear them; the span of hours
+    touched. Without a claim there is nothing waiting (the triggers added every change at once).
 
     A line claimed by rowid stays exact because SQLite gives a new line the highest rowid plus
     one (usage never reaches 2**63 lines), and an upsert keeps a replaced line's rowid.
     """
+    if connection.exec_driver_sql("SELECT 1 FROM usage_rollup_batch").first() is None:
+        return None
     for statement in _FOLD:
         connection.exec_driver_sql(statement)
     first, last = connection.exec_driver_sql(f"SELECT min(hour), max(hour) FROM {_PAGE_HOURS}").one()

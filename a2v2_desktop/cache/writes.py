@@ -94,12 +94,16 @@ def upsert_versioned(connection: Connection, table: Table, rows: Batch) -> None:
         _upsert(connection, table.name, rows)
 
 
-def upsert_usage(connection: Connection, rows: Batch) -> tuple[int, int] | None:
-    """Upsert usage lines, their changes added to the rollups in one pass; the span of hours changed."""
-    if not rows.rows:
-        return None
-    rollups.hold_changes(connection)
-    _upsert(connection, "usage", rows)
+def claim_usage(connection: Connection, rows: Batch) -> None:
+    """Upsert usage lines, claimed by the transaction: the rollups take them at `fold_usage`, which must
+    run before the transaction commits."""
+    if rows.rows:
+        rollups.hold_changes(connection)
+        _upsert(connection, "usage", rows)
+
+
+def fold_usage(connection: Connection) -> tuple[int, int] | None:
+    """Add the usage lines the transaction claimed to the rollups; the span of hours they changed."""
     return rollups.fold_changes(connection)
 
 

@@ -131,7 +131,13 @@ class _Written:
     feed: str
     records: int
     span: tuple[int, int] | None
-    usage_hours: tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class _Folded:
+    """The span of usage hours a committed transaction changed."""
+
+    usage_hours: tuple[int, int]
 
 
 @dataclass
@@ -210,7 +216,7 @@ class SyncEngine:
 
     def _sync_all(self) -> None:
         self._sync_lists()
-        with PageWriter(self.engine, self._write_page, self._committed) as writer:
+        with PageWriter(self.engine, self._write_page, self._committed, self._fold_usage) as writer:
             for feed in rec.FEEDS:
                 self._sync_feed(feed, writer)
         self._sync_billing()
@@ -284,26 +290,33 @@ class SyncEngine:
         """On the writer's thread, in the page's savepoint: the page and its cursor."""
         writes.save_cursor(connection, page.feed, page.next_after_seq, self._now())
         try:
-            hours = self._upsert(connection, page)
+            self._upsert(connection, page)
         except OverflowError as error:  # an integer past 64 bits: the driver's refusal undid the page
             raise SyncError(
                 f"A {page.feed} record on the page up to seq {page.next_after_seq} holds a value the cache cannot "
                 f"store ({_short(error)}); nothing from that page was saved. If it keeps happening, tell A2V2 support."
             ) from error
-        return _Written(page.feed, len(page.rows.rows), page.span, hours)
+        return _Written(page.feed, len(page.rows.rows), page.span)
 
     @staticmethod
-    def _upsert(connection: Connection, page: _Page) -> tuple[int, int] | None:
-        """The page's rows; the span of usage hours they changed, if any."""
+    def _upsert(connection: Connection, page: _Page) -> None:
+        """The page's rows; usage lines wait for the transaction's fold (`_fold_usage`)."""
         if page.feed == "usage":
-            return writes.upsert_usage(connection, page.rows)
-        writes.upsert_versioned(connection, FEED_TABLES[page.feed], page.rows)
-        return None
+            writes.claim_usage(connection, page.rows)
+        else:
+            writes.upsert_versioned(connection, FEED_TABLES[page.feed], page.rows)
 
-    def _committed(self, page: _Written) -> None:
+    @staticmethod
+    def _fold_usage(connection: Connection) -> _Folded | None:
+        """On the writer's thread, last in each transaction: its usage lines added to the rollups."""
+        hours = writes.fold_usage(connection)
+        return None if hours is None else _Folded(hours)
+
+    def _committed(self, page: _Written | _Folded) -> None:
         """On the writer's thread, once the page's transaction has committed: counted and reported."""
-        if page.usage_hours:
+        if isinstance(page, _Folded):
             self._widen_usage_hours(*page.usage_hours)
+            return
         self.result.records[page.feed] = self.result.records.get(page.feed, 0) + page.records
         self.result.pages += 1
         self._pace.add(page.records, page.span)
