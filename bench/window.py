@@ -16,6 +16,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
+from a2v2_desktop.ui.app import AppOptions, build  # noqa: E402,I001  first, as the app's own entry imports it
+
 from PySide6.QtCore import QDate, QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -23,7 +25,6 @@ from a2v2_desktop.domain.times import local_date, zone  # noqa: E402
 from a2v2_desktop.insights import ranges  # noqa: E402
 from a2v2_desktop.keychain import KeychainUnavailable  # noqa: E402
 from a2v2_desktop.settings import Settings, save_settings  # noqa: E402
-from a2v2_desktop.ui.app import AppOptions, build  # noqa: E402
 from a2v2_desktop.ui.prompts import Prompts  # noqa: E402
 from bench.orgs import NOW  # noqa: E402
 from bench.stats import Figure  # noqa: E402
