@@ -40,6 +40,7 @@ PAGES_WAITING = 1  # pages handed over and not yet being written: with the one b
 # pages stay in memory instead of being read again (system time of a large initial sync 20 → 14 s).
 PAGE_CACHE_KIB = 32 * 1024
 
+
 class PageWriter:
     """`write(connection, page) -> receipt` runs on the writer's thread inside the page's savepoint;
     `committed(receipt)` runs there too, once the transaction holding the page has committed.

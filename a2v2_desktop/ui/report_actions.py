@@ -29,7 +29,6 @@ from a2v2_desktop.ui.services import DEMO, WELCOME
 from a2v2_desktop.ui.workers import read
 
 
-
 def install_report_actions(window: QMainWindow) -> ReportActions:
     """The File menu (first in the menu bar) and the Usage tables' CSV export; kept on `window.report_actions`."""
     window.report_actions = ReportActions(window)
