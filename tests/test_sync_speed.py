@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime, timezone
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from a2v2_desktop.api import records as rec
 from a2v2_desktop.api.client import ApiClient, Credentials
@@ -15,6 +17,7 @@ from a2v2_desktop.cache.db import open_cache
 from a2v2_desktop.domain.times import parse_rfc3339
 from a2v2_desktop.standin.generator import DemoOrg, OrgSpec
 from a2v2_desktop.sync.engine import SyncEngine, SyncError, SyncProgress, _FeedPace
+from a2v2_desktop.sync.rows import feed_columns
 from tests.test_rollups import Platform, rollups_match_lines, usage_record
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
@@ -55,6 +58,27 @@ def test_a_bad_record_is_named_the_same_way_on_the_fast_path():
     assert str(caught.value).startswith("invalid record in feed usage seq 8: field 'hour': Value error, not an RFC 3339")
     with pytest.raises(ValueError):  # unreadable JSON stays a plain ValueError: the client retries it
         rec.parse_feed_page("usage", b'{"data": [', 0)
+
+
+def test_a_page_past_one_statement_is_written_whole_in_even_parts_the_highest_seq_winning(cache_path):
+    """SQLite's parameter limit cut to five usage rows a statement: seven rows go as 4 + 3 (not 5 + 2), and
+    an id sent again in the later part replaces the earlier one only with a higher seq."""
+    versions = [("u1", 1, 100), ("u2", 7, 200), ("u3", 2, 300), ("u4", 3, 400), ("u5", 4, 500), ("u1", 6, 600),
+                ("u2", 5, 700)]
+    rows = [(name, seq, 3600 * seq, "a1", None, "message", None, "plan", 1, units) for name, seq, units in versions]
+    engine, _ = open_cache(cache_path)
+    with engine.connect() as connection:
+        connection.connection.driver_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 50)
+        sent = []
+        event.listen(connection, "before_cursor_execute", lambda *call: sent.append(len(call[3])))
+        with connection.begin():
+            writes.claim_usage(connection, writes.Batch(feed_columns("usage"), rows))
+            writes.fold_usage(connection)
+        held = connection.exec_driver_sql("SELECT id, seq, credits FROM usage ORDER BY id").all()
+        assert held == [("u1", 6, 600), ("u2", 7, 200), ("u3", 2, 300), ("u4", 3, 400), ("u5", 4, 500)]
+        assert [count // 10 for count in sent if count >= 10] == [4, 3]
+        rollups_match_lines(connection)
+    engine.dispose()
 
 
 @pytest.mark.parametrize("quantity", [2**63, -(2**63) - 1])
