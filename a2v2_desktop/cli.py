@@ -262,7 +262,7 @@ def sync_one(target: Target, args: argparse.Namespace) -> Synced:
     from a2v2_desktop.sync.engine import SyncEngine, SyncError
 
     credentials = _credentials(target.profile)
-    engine, _sessions = open_cache(target.cache, upgrade=upgrade_saying_so)
+    engine = open_cache(target.cache, upgrade=upgrade_saying_so)
     printer = None if args.quiet else ProgressPrinter()
     cancel = threading.Event()
     named = bool(args.all or args.org)
@@ -325,7 +325,7 @@ def _is_demo_cache(cache: str) -> bool:
 
 def command_report(args: argparse.Namespace) -> int:
     """JSON to stdout or --output; pdf and csv need --output (binary or several files have no place on stdout)."""
-    from a2v2_desktop.cache.db import open_cache_engine
+    from a2v2_desktop.cache.db import open_cache
     from a2v2_desktop.reports.spend import build_spend_report, report_to_json
 
     settings = resolve(args)
@@ -333,7 +333,7 @@ def command_report(args: argparse.Namespace) -> int:
     if args.format != "json" and not args.output:
         where = "a .pdf file" if args.format == "pdf" else "a .zip file, or a folder for one file per table"
         raise CliError(f"--format {args.format} needs --output PATH ({where})")
-    engine = open_cache_engine(settings.cache, upgrade=upgrade_saying_so)
+    engine = open_cache(settings.cache, upgrade=upgrade_saying_so)
     try:
         if args.format != "json":
             return _write_summary(engine, args, settings.cache)

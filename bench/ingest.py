@@ -64,7 +64,7 @@ class Captured:
 
 
 def _sync_from_memory(captured: Captured, cache: Path) -> float:
-    engine, _ = open_cache(cache)
+    engine = open_cache(cache)
     try:
         with ApiClient(FAKE_URL, CREDENTIALS, transport=captured.transport()) as client:
             sync = SyncEngine(client, engine)

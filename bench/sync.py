@@ -117,7 +117,7 @@ def sync_process(base_url: str, cache: Path) -> SyncRun:
 
 def count_rows(cache: Path) -> tuple[int, int]:
     """(usage lines, records of all feeds) held by a cache."""
-    engine, _ = open_cache(cache)
+    engine = open_cache(cache)
     try:
         with engine.connect() as connection:
             counts = {feed: connection.exec_driver_sql(f"SELECT count(*) FROM {feed}").scalar() for feed in FEEDS}
@@ -153,7 +153,7 @@ def initial_sync(base_url: str, runs: int, work: Path, keep: Path) -> list[Figur
 
 def _sync_open_cache(base_url: str, cache: Path) -> float:
     """Seconds for one sync on an already open cache, as the window's periodic sync runs it."""
-    engine, _ = open_cache(cache)
+    engine = open_cache(cache)
     try:
         with ApiClient(base_url, CREDENTIALS) as client:
             return timed(SyncEngine(client, engine).run)

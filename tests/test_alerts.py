@@ -168,7 +168,7 @@ def demo(tmp_path_factory):
 def engine(demo, tmp_path):
     target = tmp_path / "cache.sqlite"
     shutil.copy(demo[1], target)
-    engine, _ = open_cache(target)
+    engine = open_cache(target)
     yield engine
     engine.dispose()
 
@@ -262,7 +262,7 @@ def test_what_changed_after_the_demo_moves_on(demo, tmp_path):
     path = tmp_path / "cache.sqlite"
     try:
         sync_in_process(server, path)
-        engine, _ = open_cache(path)
+        engine = open_cache(path)
         assert changes.check_changes(engine, NOW).since is None
         before = total_spend(engine)
         org.frozen = False  # the stand-in moves on by 30 hours, as a live one would

@@ -55,7 +55,7 @@ def synced(tmp_path_factory):
         sync_in_process(server, path)
     finally:
         server.stop()
-    engine, _ = open_cache(path)
+    engine = open_cache(path)
     yield org, engine
     engine.dispose()
 
@@ -461,7 +461,7 @@ def at(text: str, tz: str = BERLIN) -> int:
 @pytest.fixture
 def hand_built(tmp_path):
     """A cache with rows inserted directly: `hand_built(table=[rows], ...)` returns the engine."""
-    engine, _ = open_cache(tmp_path / "hand.sqlite")
+    engine = open_cache(tmp_path / "hand.sqlite")
     models = {"agents": Agent, "conversations": ConversationRow, "subscriptions": SubscriptionRow,
               "transactions": TransactionRow, "usage": UsageLine}
 

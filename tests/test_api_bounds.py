@@ -282,7 +282,7 @@ def test_a_ten_megabyte_credits_text_is_not_quoted_whole(front):
 # -- a whole sync ------------------------------------------------------------------------------------
 
 def sync(server: Front, cache, page_size: int):
-    engine, _ = open_cache(cache)
+    engine = open_cache(cache)
     try:
         with client(server) as api:
             SyncEngine(api, engine, page_size=page_size).run()
@@ -291,7 +291,7 @@ def sync(server: Front, cache, page_size: int):
 
 
 def cached(cache) -> dict:
-    engine, _ = open_cache(cache)
+    engine = open_cache(cache)
     with engine.connect() as connection:
         figures = {
             "usage": connection.execute(select(func.count()).select_from(UsageLine)).scalar(),

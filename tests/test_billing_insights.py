@@ -234,7 +234,7 @@ def test_demo_org_rebuilt_from_the_ledger_equals_the_platforms_balance(standin, 
     sync_in_process(server, cache_path)
     sync_in_process(server, cache_path)  # a second snapshot with nothing new
     served = server.org.billing()
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     try:
         with engine.connect() as connection:
             data = billing.load_billing(connection)
@@ -264,7 +264,7 @@ def test_demo_org_rebuilt_from_the_ledger_equals_the_platforms_balance(standin, 
 
 def test_demo_org_forecast_sentences(standin, cache_path):
     sync_in_process(standin(OrgSpec(seed=7)), cache_path)
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     try:
         with engine.connect() as connection:
             view = billing.read_billing_view(connection, billing.BillingRequest(now=AS_OF))

@@ -15,7 +15,7 @@ def digest(path):
 
 
 def test_empty_cache_upgrades_to_head(cache_path):
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     assert current_revision(engine) == head_revision()
     tables = set(inspect(engine).get_table_names())
     assert {"usage", "conversations", "billing_snapshots", "feed_cursors", "sync_runs", "agents", "members"} <= tables
@@ -34,18 +34,18 @@ def test_the_revisions_read_from_file_names_are_alembics_own():
 
 
 def test_reopening_keeps_data(cache_path):
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     with engine.begin() as connection:
         connection.exec_driver_sql("INSERT INTO organization VALUES ('o1', 'Org', 'UTC', 0)")
     engine.dispose()
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT name FROM organization").scalar() == "Org"
     engine.dispose()
 
 
 def test_newer_revision_is_refused_and_untouched(cache_path):
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     engine.dispose()
     with sqlite3.connect(cache_path) as raw:
         raw.execute("UPDATE alembic_version SET version_num = 'ffff_from_the_future'")
@@ -79,17 +79,17 @@ def test_migrations_build_exactly_the_models(cache_path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from a2v2_desktop.cache.models import Base
+    from a2v2_desktop.cache.models import METADATA
 
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     with engine.connect() as connection:
-        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+        assert compare_metadata(MigrationContext.configure(connection), METADATA) == []
     engine.dispose()
 
 
 def test_new_cache_is_private_to_the_user(tmp_path):
     path = tmp_path / "new" / "cache.sqlite"
-    engine, _ = open_cache(path)
+    engine = open_cache(path)
     with engine.begin() as connection:
         connection.exec_driver_sql("INSERT INTO organization VALUES ('o1', 'Org', 'UTC', 0)")
     assert path.stat().st_mode & 0o777 == 0o600
@@ -110,11 +110,11 @@ def test_only_an_older_cache_is_upgraded_through_the_callers_upgrader(tmp_path):
         work()
 
     for _ in range(2):  # created, then opened at the head revision
-        engine, _sessions = open_cache(tmp_path / "new.sqlite", upgrade)
+        engine = open_cache(tmp_path / "new.sqlite", upgrade)
         engine.dispose()
     assert upgrades == []
     at_revision(tmp_path / "old.sqlite", "0003").dispose()
-    engine, _sessions = open_cache(tmp_path / "old.sqlite", upgrade)
+    engine = open_cache(tmp_path / "old.sqlite", upgrade)
     assert len(upgrades) == 1 and current_revision(engine) == head_revision()
     engine.dispose()
 
@@ -124,7 +124,7 @@ def test_a_report_counts_distinct_visitors_from_the_visitor_index_without_sortin
 
     from a2v2_desktop.cache import queries
 
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     ran = []
     event.listen(engine, "before_cursor_execute",
                  lambda _conn, _cursor, statement, parameters, _context, _many: ran.append((statement, parameters)))

@@ -36,14 +36,14 @@ def restricted_engine(path, pragma: str):
 
 @pytest.fixture
 def synced_cache(standin, cache_path):
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     sync(standin(FIRST), engine)
     engine.dispose()
     return cache_path
 
 
 def test_disk_full_during_a_sync_keeps_whole_pages_only(standin, cache_path):
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     engine.dispose()
     with sqlite3.connect(cache_path) as raw:
         pages = raw.execute("PRAGMA page_count").fetchone()[0]
@@ -83,7 +83,7 @@ def test_cache_locked_by_another_process(standin, synced_cache):
         holder.close()
         engine.dispose()
     assert usage_snapshot(synced_cache) == before
-    engine, _ = open_cache(synced_cache)
+    engine = open_cache(synced_cache)
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(UsageLine)) == len(before)
     engine.dispose()

@@ -65,7 +65,7 @@ def test_a_cache_from_an_older_version_is_upgraded_saying_so(tmp_path, capsys):
     assert main(report) == 1  # upgraded, and then: nothing synced into it yet
     said = capsys.readouterr().err.splitlines()
     assert said[0].startswith("Updating the cache for this version of A2V2 Desktop") and "is empty" in said[1]
-    engine, _ = open_cache(tmp_path / "old.sqlite")
+    engine = open_cache(tmp_path / "old.sqlite")
     assert current_revision(engine) == head_revision()
     engine.dispose()
     assert main(report) == 1
@@ -141,7 +141,7 @@ def two_orgs(standin, monkeypatch):
 
 
 def feed_rows(cache) -> dict[str, int]:
-    engine, _ = open_cache(cache)
+    engine = open_cache(cache)
     try:
         with engine.connect() as connection:
             return {feed: connection.execute(select(func.count()).select_from(table)).scalar_one()

@@ -38,7 +38,7 @@ def cache(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("skew") / "cache.sqlite"
     with StandinServer(DemoOrg(OrgSpec(seed=5, agents=4, members=3, days=120), now=FIXED_NOW), port=0) as server:
-        engine, _ = open_cache(path)
+        engine = open_cache(path)
         with ApiClient(server.base_url, Credentials(DEMO_API_KEY, DEMO_API_SECRET),
                        retry=RetryPolicy(attempts=3, backoff_base=0.01)) as client:
             SyncEngine(client, engine, clock=lambda: SYNCED).run()

@@ -30,7 +30,7 @@ def demo(tmp_path_factory):
     """The seed-7 demo synced over HTTP through the real sync engine, with a fixed clock."""
     org = DemoOrg(OrgSpec(seed=7), now=NOW)
     server = StandinServer(org, port=0).start()
-    engine, _ = open_cache(tmp_path_factory.mktemp("insights") / "cache.sqlite")
+    engine = open_cache(tmp_path_factory.mktemp("insights") / "cache.sqlite")
     try:
         with ApiClient(server.base_url, Credentials(DEMO_API_KEY, DEMO_API_SECRET)) as client:
             SyncEngine(client, engine).run()

@@ -62,7 +62,7 @@ def write_pages_together(engine, pages: list[list[tuple]], undone: int | None) -
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    engine, _ = open_cache(tmp_path_factory.mktemp("template") / "cache.sqlite")
+    engine = open_cache(tmp_path_factory.mktemp("template") / "cache.sqlite")
     engine.dispose()
     return engine.url.database
 
@@ -70,7 +70,7 @@ def template(tmp_path_factory):
 def copy_of(template: str, folder) -> object:
     path = folder / "cache.sqlite"
     shutil.copy(template, path)
-    return open_cache(path)[0]
+    return open_cache(path)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -114,7 +114,7 @@ def test_pages_sharing_a_transaction_and_one_fold_keep_the_rollups_exact(templat
 
 
 def test_a_page_reports_the_hours_its_replacements_left(cache_path):
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     old = (1, 1, -5, "a1", None, "message", None, "plan", 1, 100)
     new = (1, 2, 7, "a1", None, "message", None, "plan", 1, 300)
     assert write_pages(engine, [[old], [new]]) == [(BASE - 5 * 3600, BASE - 5 * 3600), (BASE - 5 * 3600, BASE + 7 * 3600)]
@@ -150,8 +150,8 @@ def test_a_rev3_cache_migrates_to_what_a_fresh_cache_holds(tmp_path):
         for line in SAMPLE:
             connection.exec_driver_sql(INSERT, line_row(line))
     older.dispose()
-    migrated, _ = open_cache(tmp_path / "older.sqlite")
-    fresh, _ = open_cache(tmp_path / "fresh.sqlite")
+    migrated = open_cache(tmp_path / "older.sqlite")
+    fresh = open_cache(tmp_path / "fresh.sqlite")
     write_pages(fresh, [SAMPLE[:25], SAMPLE[25:]])
     with migrated.connect() as connection:
         rollups_match_lines(connection)
@@ -162,7 +162,7 @@ def test_a_rev3_cache_migrates_to_what_a_fresh_cache_holds(tmp_path):
 
 def test_down_to_rev3_and_up_again_is_the_same_cache(tmp_path):
     late = (99, 99, 3, "a1", None, "tool", "model-x", "plan", 1, 5)
-    engine, _ = open_cache(tmp_path / "cache.sqlite")
+    engine = open_cache(tmp_path / "cache.sqlite")
     write_pages(engine, [SAMPLE])
     with engine.begin() as connection:
         command.downgrade(_alembic_config(connection), "0003")
@@ -171,8 +171,8 @@ def test_down_to_rev3_and_up_again_is_the_same_cache(tmp_path):
         assert "ix_usage_agent_id_hour_credits_quantity" in indexes and "ix_usage_seq" not in indexes
         connection.exec_driver_sql(INSERT, line_row(late))  # rev 3's triggers add it to its rollups
     engine.dispose()
-    engine, _ = open_cache(tmp_path / "cache.sqlite")
-    fresh, _ = open_cache(tmp_path / "fresh.sqlite")
+    engine = open_cache(tmp_path / "cache.sqlite")
+    fresh = open_cache(tmp_path / "fresh.sqlite")
     write_pages(fresh, [SAMPLE, [late]])
     assert contents(engine) == contents(fresh)
     engine.dispose()

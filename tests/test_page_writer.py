@@ -42,7 +42,7 @@ class Pages:
 
 @pytest.fixture
 def engine(cache_path):
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     commits = []
     event.listen(engine, "commit", lambda _connection: commits.append(1))
     engine.commits = commits

@@ -51,7 +51,7 @@ def demo_cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def engine(demo_cache):
-    engine, _ = open_cache(demo_cache)
+    engine = open_cache(demo_cache)
     yield engine
     engine.dispose()
 

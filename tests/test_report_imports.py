@@ -11,7 +11,7 @@ HEAVY = ("sqlalchemy.orm", "alembic", "httpx", "pydantic", "PySide6", "pyqtgraph
 
 
 def test_the_json_report_imports_only_sqlalchemy_core(cache_path):
-    engine, _sessions = open_cache(cache_path)
+    engine = open_cache(cache_path)
     with engine.begin() as connection:
         save_organization(connection, {"id": "org_1", "name": "Acme", "timezone": "UTC", "created_at": 0})
     engine.dispose()

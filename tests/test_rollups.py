@@ -85,7 +85,7 @@ def rollups_match_lines(connection) -> None:
 @given(versions=versions, sizes=st.lists(st.integers(1, 8), min_size=1, max_size=4))  # +1 re-sent: at most page_size
 def test_a_synced_feed_with_replacements_and_resends_keeps_the_rollups_exact(tmp_path_factory, versions, sizes):
     records = [usage_record(seq, version) for seq, version in enumerate(versions, start=1)]
-    engine, _ = open_cache(tmp_path_factory.mktemp("rollups") / "cache.sqlite")
+    engine = open_cache(tmp_path_factory.mktemp("rollups") / "cache.sqlite")
     client = ApiClient("http://127.0.0.1:1/v1/open", Credentials("k", "s"),
                        transport=httpx.MockTransport(Platform(records, sizes)))
     with client:
@@ -99,7 +99,7 @@ def test_a_synced_feed_with_replacements_and_resends_keeps_the_rollups_exact(tmp
 
 
 def test_direct_writes_keep_the_rollups_exact(cache_path):
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     line = "INSERT INTO usage VALUES (?, ?, ?, 'a1', ?, 'message', NULL, 'plan', ?, ?)"
     with engine.begin() as connection:
         connection.exec_driver_sql(line, ("u1", 1, BASE, None, 2, 30_000))
@@ -120,7 +120,7 @@ ZONES = ["UTC", "Europe/Berlin", "Asia/Kolkata", "Australia/Adelaide", "America/
 @given(versions=versions, zone=st.sampled_from(ZONES), first=st.integers(-12, 8), days=st.integers(1, 9),
        agent=st.sampled_from([None, "a2"]))
 def test_range_sums_equal_the_lines_in_any_zone(tmp_path_factory, versions, zone, first, days, agent):
-    engine, _ = open_cache(tmp_path_factory.mktemp("ranges") / "cache.sqlite")
+    engine = open_cache(tmp_path_factory.mktemp("ranges") / "cache.sqlite")
     records = [usage_record(seq, version) for seq, version in enumerate(versions, start=1)]
     client = ApiClient("http://127.0.0.1:1/v1/open", Credentials("k", "s"),
                        transport=httpx.MockTransport(Platform(records, [50])))
@@ -151,7 +151,7 @@ def test_an_older_cache_is_backfilled_when_it_is_upgraded(cache_path):
                 (f"u{number}", number, BASE + number * 5000, f"a{number % 3}", None if number % 4 else "m1",
                  number * 1000 - 7000))
     engine.dispose()
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     with engine.connect() as connection:
         rollups_match_lines(connection)
     engine.dispose()

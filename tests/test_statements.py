@@ -66,7 +66,7 @@ def test_periods_close_when_a_later_snapshot_starts_a_later_period():
 def test_statements_are_saved_once_and_revisions_go_on_the_next(standin, demo_env, cache_path, capsys, qapp):
     server = standin(SMALL)
     sync_in_process(server, cache_path, clock=FIXED_NOW.timestamp)
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     folder = statements_dir(str(cache_path))
     try:
         assert save_closed_period_statements(engine, str(cache_path), now=int(FIXED_NOW.timestamp())) == []
@@ -111,7 +111,7 @@ def test_a_statement_regenerates_beside_the_saved_one_showing_what_changed(stand
     sync_in_process(server, cache_path, clock=FIXED_NOW.timestamp)
     advance(server, 2)
     sync_in_process(server, cache_path, clock=lambda: server.org.now.timestamp())
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     try:
         [statement] = save_closed_period_statements(engine, str(cache_path), demo=True)
         saved = statement.json_path.read_bytes()

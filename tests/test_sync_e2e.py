@@ -33,7 +33,7 @@ def report(capsys, server, cache, first, last, *extra) -> dict:
 
 
 def sync_in_process(server, cache, **engine_kwargs):
-    engine, _ = open_cache(cache)
+    engine = open_cache(cache)
     try:
         with ApiClient(server.base_url, Credentials(DEMO_API_KEY, DEMO_API_SECRET), retry=FAST_RETRY) as client:
             return SyncEngine(client, engine, **engine_kwargs).run()
@@ -60,9 +60,9 @@ def test_whole_history_and_billing_snapshot(standin, demo_env, cache_path, capsy
     got = report(capsys, server, cache_path, "2000-01-01", "2030-12-31")
     expected = expected_report(server.org, date(2000, 1, 1), date(2030, 12, 31))
     assert got["total_credits"] == expected["total_credits"] != "0"
-    engine, sessions = open_cache(cache_path)
-    with sessions() as session:
-        snapshot = session.scalars(select(BillingSnapshot)).one()
+    engine = open_cache(cache_path)
+    with engine.connect() as connection:
+        snapshot = connection.execute(select(BillingSnapshot)).one()
         served = server.org.billing()["balance"]
         assert snapshot.plan_credits_remaining == parse_credits(served["plan_credits_remaining"])
         assert snapshot.topup_credits_remaining == parse_credits(served["topup_credits_remaining"])
@@ -75,9 +75,9 @@ def test_second_sync_with_nothing_new_adds_nothing_but_a_snapshot(standin, cache
     second = sync_in_process(server, cache_path)
     assert first.total_records > 1000
     assert second.total_records == 0 and second.changed_feeds == frozenset()
-    engine, sessions = open_cache(cache_path)
-    with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(BillingSnapshot)) == 2
+    engine = open_cache(cache_path)
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(BillingSnapshot)) == 2
     engine.dispose()
 
 
@@ -113,7 +113,7 @@ def test_each_fault_alone_and_all_combined_end_exact(standin, cache_path, capsys
     assert result.records["usage"] >= len(server.org.feeds["usage"]) * 0.9
     span = whole_history(server.org)
     assert comparable(report(capsys, server, cache_path, *span)) == expected_report(server.org, *span)
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     with engine.connect() as connection:
         held = dict(connection.execute(select(UsageLine.id, UsageLine.credits)).all())
     engine.dispose()
@@ -150,7 +150,7 @@ def test_invalid_record_names_the_field_and_keeps_earlier_pages(standin, demo_en
 
 def assert_cached_rows_match_server(cache_path, server, expect_some):
     """Every cached usage line equals a record the server sent for that id (nothing half-written)."""
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     with engine.connect() as connection:
         held = {i: (seq, c) for i, seq, c in connection.execute(select(UsageLine.id, UsageLine.seq, UsageLine.credits))}
         assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
@@ -194,7 +194,7 @@ def test_local_days_follow_the_zone(standin, cache_path, capsys, tz, day, hours)
 
     start, end = local_day_bounds(d, d, ZoneInfo(tz))
     assert (end - start) // 3600 == hours
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     with engine.connect() as connection:
         hours_held = {h for (h,) in connection.execute(select(UsageLine.hour).where(UsageLine.hour >= start, UsageLine.hour < end))}
     engine.dispose()
@@ -204,11 +204,11 @@ def test_local_days_follow_the_zone(standin, cache_path, capsys, tz, day, hours)
 def test_hostile_text_survives_the_round_trip(standin, cache_path, capsys):
     server = standin()
     sync_in_process(server, cache_path)
-    engine, sessions = open_cache(cache_path)
-    with sessions() as session:
-        agents = dict(session.execute(select(Agent.id, Agent.name)).all())
-        members = dict(session.execute(select(Member.id, Member.name)).all())
-        questions = dict(session.execute(select(UnansweredQuestionRow.id, UnansweredQuestionRow.question)).all())
+    engine = open_cache(cache_path)
+    with engine.connect() as connection:
+        agents = dict(connection.execute(select(Agent.id, Agent.name)).all())
+        members = dict(connection.execute(select(Member.id, Member.name)).all())
+        questions = dict(connection.execute(select(UnansweredQuestionRow.id, UnansweredQuestionRow.question)).all())
     engine.dispose()
     assert agents == {a["id"]: a["name"] for a in server.org.agents}
     assert members == {m["id"]: m["name"] for m in server.org.members}

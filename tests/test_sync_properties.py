@@ -95,7 +95,7 @@ def test_cache_always_equals_current_server_records(tmp_path_factory, versions, 
     expected = {}
     for record in records:
         expected[record["id"]] = record["credits"]
-    engine, _ = open_cache(tmp_path_factory.mktemp("prop") / "cache.sqlite")
+    engine = open_cache(tmp_path_factory.mktemp("prop") / "cache.sqlite")
     platform = ScriptedPlatform(records, data.draw)
     client = ApiClient("http://127.0.0.1:1/v1/open", Credentials("k", "s"), transport=httpx.MockTransport(platform),
                        retry=RetryPolicy(attempts=50, backoff_base=0.0, backoff_cap=0.0))

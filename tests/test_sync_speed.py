@@ -66,7 +66,7 @@ def test_a_page_past_one_statement_is_written_whole_in_even_parts_the_highest_se
     versions = [("u1", 1, 100), ("u2", 7, 200), ("u3", 2, 300), ("u4", 3, 400), ("u5", 4, 500), ("u1", 6, 600),
                 ("u2", 5, 700)]
     rows = [(name, seq, 3600 * seq, "a1", None, "message", None, "plan", 1, units) for name, seq, units in versions]
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     with engine.connect() as connection:
         connection.connection.driver_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 50)
         sent = []
@@ -86,7 +86,7 @@ def test_an_integer_the_cache_cannot_hold_stops_the_sync_keeping_every_page_befo
     """Past 64 bits: the page is refused, never rounded to a float."""
     records = [usage_record(seq, (seq, seq, False, "a1", None, "message", "plan", 1, 100)) for seq in range(1, 7)]
     records[4]["quantity"] = quantity
-    engine, _ = open_cache(cache_path)
+    engine = open_cache(cache_path)
     with ApiClient("http://127.0.0.1:1/v1/open", Credentials("k", "s"),
                    transport=httpx.MockTransport(Platform(records, [3]))) as client:
         with pytest.raises(SyncError, match="^A usage record on the page up to seq 6 holds a value the cache cannot"):

@@ -61,7 +61,7 @@ def test_a_source_is_read_from_the_rollups_until_warmed_then_kept_as_it_was(tmp_
     it, which is why the panel drops it after every sync that touched usage."""
     from a2v2_desktop.cache.db import open_cache
 
-    engine, _ = open_cache(tmp_path / "cache.sqlite")
+    engine = open_cache(tmp_path / "cache.sqlite")
     hour = int(NOW.timestamp()) // 3600 * 3600
     with engine.begin() as connection:
         for number, (at, credits) in enumerate([(hour - 50 * 3600, 30_000), (hour - 3 * 3600, 5_000)]):

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def synced_demo(cache: Path) -> None:
     """The seed-7 demo organization, synced over HTTP into `cache` as the app would."""
     server = StandinServer(DemoOrg(OrgSpec(seed=7), now=NOW), port=0).start()
-    engine, _ = open_cache(cache)
+    engine = open_cache(cache)
     try:
         with ApiClient(server.base_url, Credentials(DEMO_API_KEY, DEMO_API_SECRET)) as client:
             SyncEngine(client, engine, clock=NOW.timestamp).run()
@@ -65,7 +65,7 @@ def main() -> int:
         started = time.perf_counter()
         synced_demo(cache)
         synced = time.perf_counter()
-        engine, _ = open_cache(cache)
+        engine = open_cache(cache)
         request = SummaryRequest(None, int(NOW.timestamp()), preset=ranges.LAST_MONTH, demo=True)
         with engine.connect() as connection:
             summary = build_summary(connection, request)

@@ -16,15 +16,11 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
-
-if TYPE_CHECKING:  # the ORM costs ~0.3 s to import: only callers that use sessions pay it
-    from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -252,19 +248,8 @@ def _upgrade_to_head(engine: Engine) -> None:
         command.upgrade(_alembic_config(connection), "head")
 
 
-def open_cache(path_or_url: str | os.PathLike, upgrade: Upgrader = upgrade_here) -> tuple[Engine, sessionmaker[Session]]:
+def open_cache(path_or_url: str | os.PathLike, upgrade: Upgrader = upgrade_here) -> Engine:
     """Open (creating if needed) and migrate the cache; the one entry point for every layer."""
-    return _with_sessions(open_cache_engine(path_or_url, upgrade))
-
-
-def _with_sessions(engine: Engine) -> tuple[Engine, sessionmaker[Session]]:
-    from sqlalchemy.orm import sessionmaker
-
-    return engine, sessionmaker(engine, expire_on_commit=False)
-
-
-def open_cache_engine(path_or_url: str | os.PathLike, upgrade: Upgrader = upgrade_here) -> Engine:
-    """`open_cache` without the ORM's sessions, for readers on SQLAlchemy's core (the report command)."""
     url = cache_url(path_or_url)
     engine = create_cache_engine(url)
     try:
@@ -292,18 +277,18 @@ def _operational_error(engine: Engine, error: OperationalError) -> CacheError:
 
 
 def open_writable_cache(path_or_url: str | os.PathLike, wait_ms: int = LOCK_WAIT_MS,
-                        upgrade: Upgrader = upgrade_here) -> tuple[Engine, sessionmaker[Session]]:
+                        upgrade: Upgrader = upgrade_here) -> Engine:
     """`open_cache`, then take and release the write lock (writing nothing), so a cache another program
     holds is reported now, with its ways forward, rather than at the first sync. Raises CacheLockedError."""
-    engine, sessions = open_cache(path_or_url, upgrade)
+    engine = open_cache(path_or_url, upgrade)
     if engine.dialect.name != "sqlite":
-        return engine, sessions
+        return engine
     try:
         _take_write_lock(engine, wait_ms)
     except OperationalError as error:
         engine.dispose()
         raise _operational_error(engine, error) from None
-    return engine, sessions
+    return engine
 
 
 def _take_write_lock(engine: Engine, wait_ms: int) -> None:
@@ -338,7 +323,7 @@ def diagnose(path_or_url: str | os.PathLike, error: CacheError) -> CacheDiagnosi
 
 
 def _readable(path: Path | None) -> bool:
-    from a2v2_desktop.cache.models import Base
+    from a2v2_desktop.cache.models import METADATA
 
     if path is None or not path.is_file():
         return False
@@ -346,7 +331,7 @@ def _readable(path: Path | None) -> bool:
     try:
         found = inspect(engine)
         return all(set(table.columns.keys()) <= {column["name"] for column in found.get_columns(table.name)}
-                   for table in Base.metadata.sorted_tables)
+                   for table in METADATA.sorted_tables)
     except DatabaseError:
         return False
     finally:
@@ -369,12 +354,12 @@ def _query_only(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def open_cache_read_only(path_or_url: str | os.PathLike) -> tuple[Engine, sessionmaker[Session]]:
+def open_cache_read_only(path_or_url: str | os.PathLike) -> Engine:
     """Open an existing cache file only to read it; raises CacheError when even that is impossible."""
     path = cache_file(path_or_url)
     if not _readable(path):
         raise CacheError(f"The cache at {path_or_url} cannot be read, even read-only.")
-    return _with_sessions(read_only_engine(path))
+    return read_only_engine(path)
 
 
 def back_up_and_rebuild(path_or_url: str | os.PathLike) -> Path:
@@ -392,7 +377,7 @@ def back_up_and_rebuild(path_or_url: str | os.PathLike) -> Path:
     except OSError as error:
         raise CacheError(f"The cache {path} could not be moved aside ({error.strerror}); nothing was deleted.") \
             from None
-    engine, _sessions = open_cache(path)
+    engine = open_cache(path)
     engine.dispose()
     return backup
 

@@ -1,4 +1,4 @@
-"""SQLAlchemy models for everything the contract serves, plus sync state and history.
+"""The cache's tables, for everything the contract serves, plus sync state and history.
 
 Conventions: instants are epoch seconds (BigInteger, UTC); credits are integer
 ten-thousandths (BigInteger) and money is minor units with its currency. Feed tables
@@ -10,99 +10,117 @@ platform no longer lists is still spend, and must still add up.
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "pk": "pk_%(table_name)s",
 }
+METADATA = MetaData(naming_convention=NAMING)
 
 
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+class Model:
+    """A table whose columns read as attributes (`Agent.name`); `__table__` is the table, and SQLAlchemy
+    takes the model wherever it takes the table (`select(Agent)`).
+
+    SQLAlchemy Core tables, not ORM classes: every reader and writer uses the Core, and importing
+    the ORM cost a tenth of a second of each start of the window."""
+
+    def __init__(self, table: Table):
+        self.__table__ = table
+        self.__dict__.update((column.key, column) for column in table.columns)
+
+    def __clause_element__(self) -> Table:
+        return self.__table__
 
 
-class Organization(Base):
-    __tablename__ = "organization"
-    id: Mapped[str] = mapped_column(Text, primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    timezone: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[int] = mapped_column(BigInteger)
+def _model(name: str, *items: Column | Index) -> Model:
+    return Model(Table(name, METADATA, *items))
 
 
-class Agent(Base):
-    __tablename__ = "agents"
-    id: Mapped[str] = mapped_column(Text, primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    model: Mapped[str | None] = mapped_column(Text)
-    model_tier: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[int] = mapped_column(BigInteger)
-    deleted_at: Mapped[int | None] = mapped_column(BigInteger)
-    paid_access_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    paid_price_amount: Mapped[int | None] = mapped_column(BigInteger)
-    paid_price_currency: Mapped[str | None] = mapped_column(String(3))
-    paid_interval: Mapped[str | None] = mapped_column(Text)
+Organization = _model(
+    "organization",
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("timezone", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
 
 
-class Member(Base):
-    __tablename__ = "members"
-    id: Mapped[str] = mapped_column(Text, primary_key=True)
-    name: Mapped[str] = mapped_column(Text)
-    email: Mapped[str | None] = mapped_column(Text)
-    role: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(Text)
-    joined_at: Mapped[int] = mapped_column(BigInteger)
+Agent = _model(
+    "agents",
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("model", Text),
+    Column("model_tier", Text),
+    Column("status", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("deleted_at", BigInteger),
+    Column("paid_access_enabled", Boolean, default=False, nullable=False),
+    Column("paid_price_amount", BigInteger),
+    Column("paid_price_currency", String(3)),
+    Column("paid_interval", Text),
+)
 
 
-class BillingSnapshot(Base):
-    """One per sync, kept forever: the platform serves no balance history, only we keep it."""
+Member = _model(
+    "members",
+    Column("id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("email", Text),
+    Column("role", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("joined_at", BigInteger, nullable=False),
+)
 
-    __tablename__ = "billing_snapshots"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    synced_at: Mapped[int] = mapped_column(BigInteger, index=True)
-    as_of: Mapped[int] = mapped_column(BigInteger)
-    plan_id: Mapped[str] = mapped_column(Text)
-    plan_name: Mapped[str] = mapped_column(Text)
-    plan_credits_per_period: Mapped[int] = mapped_column(BigInteger)
-    agent_limit: Mapped[int | None] = mapped_column(Integer)
-    member_limit: Mapped[int | None] = mapped_column(Integer)
-    period_start: Mapped[int] = mapped_column(BigInteger)
-    period_end: Mapped[int] = mapped_column(BigInteger)
-    plan_credits_remaining: Mapped[int] = mapped_column(BigInteger)
-    topup_credits_remaining: Mapped[int] = mapped_column(BigInteger)
-    credits_used_this_period: Mapped[int] = mapped_column(BigInteger)
-    auto_recharge_enabled: Mapped[bool] = mapped_column(Boolean)
-    auto_recharge_threshold: Mapped[int | None] = mapped_column(BigInteger)
-    auto_recharge_credits: Mapped[int | None] = mapped_column(BigInteger)
-    auto_recharge_price_amount: Mapped[int | None] = mapped_column(BigInteger)
-    auto_recharge_price_currency: Mapped[str | None] = mapped_column(String(3))
-    auto_recharge_max_per_month: Mapped[int | None] = mapped_column(Integer)
-    auto_recharge_used_this_month: Mapped[int | None] = mapped_column(Integer)
-    auto_recharge_last_at: Mapped[int | None] = mapped_column(BigInteger)
+
+# One per sync, kept forever: the platform serves no balance history, only we keep it.
+BillingSnapshot = _model(
+    "billing_snapshots",
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("synced_at", BigInteger, index=True, nullable=False),
+    Column("as_of", BigInteger, nullable=False),
+    Column("plan_id", Text, nullable=False),
+    Column("plan_name", Text, nullable=False),
+    Column("plan_credits_per_period", BigInteger, nullable=False),
+    Column("agent_limit", Integer),
+    Column("member_limit", Integer),
+    Column("period_start", BigInteger, nullable=False),
+    Column("period_end", BigInteger, nullable=False),
+    Column("plan_credits_remaining", BigInteger, nullable=False),
+    Column("topup_credits_remaining", BigInteger, nullable=False),
+    Column("credits_used_this_period", BigInteger, nullable=False),
+    Column("auto_recharge_enabled", Boolean, nullable=False),
+    Column("auto_recharge_threshold", BigInteger),
+    Column("auto_recharge_credits", BigInteger),
+    Column("auto_recharge_price_amount", BigInteger),
+    Column("auto_recharge_price_currency", String(3)),
+    Column("auto_recharge_max_per_month", Integer),
+    Column("auto_recharge_used_this_month", Integer),
+    Column("auto_recharge_last_at", BigInteger),
     # The feed cursors when the snapshot was stored: a reconstruction "as of" this
     # snapshot counts only records with seq <= these, i.e. what had arrived by then.
-    usage_seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    credit_transactions_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    Column("usage_seq", BigInteger, default=0, nullable=False),
+    Column("credit_transactions_seq", BigInteger, default=0, nullable=False),
+)
 
 
-class UsageLine(Base):
-    __tablename__ = "usage"
-    id: Mapped[str] = mapped_column(Text, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    hour: Mapped[int] = mapped_column(BigInteger)
-    agent_id: Mapped[str] = mapped_column(Text)
-    member_id: Mapped[str | None] = mapped_column(Text)
-    activity: Mapped[str] = mapped_column(Text)
-    model: Mapped[str | None] = mapped_column(Text)
-    pool: Mapped[str] = mapped_column(Text)
-    quantity: Mapped[int] = mapped_column(BigInteger)
-    credits: Mapped[int] = mapped_column(BigInteger)
-
+UsageLine = _model(
+    "usage",
+    Column("id", Text, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hour", BigInteger, nullable=False),
+    Column("agent_id", Text, nullable=False),
+    Column("member_id", Text),
+    Column("activity", Text, nullable=False),
+    Column("model", Text),
+    Column("pool", Text, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("credits", BigInteger, nullable=False),
     # Sums by time, agent, member, activity or model come from the rollups below, so the only
     # index besides the id is `seq`, for the lines that arrived after a billing snapshot.
-    __table_args__ = (Index(None, "seq"),)
+    Index(None, "seq"),
+)
 
 
 def _usage_rollup(name: str, *key: str) -> Table:
@@ -114,12 +132,11 @@ def _usage_rollup(name: str, *key: str) -> Table:
     edges (`cache.rollups`), so no zone is baked in. `lines` counts the lines summed: a key
     whose lines all moved elsewhere keeps a row with lines 0, which reads as absent. The
     member of visitors' traffic (no member) and a line without a model are '' (a key column
-    cannot be NULL). Plain tables, not mapped classes: nothing reads them through the ORM,
-    and start-up is faster.
+    cannot be NULL). Bare tables (no `Model`): only `cache.rollups` reads them, in SQL of its own.
     """
     columns = [Column(column, Integer if column == "span" else BigInteger if column == "start" else Text,
                       nullable=False) for column in key]
-    return Table(name, Base.metadata, *columns,
+    return Table(name, METADATA, *columns,
                  *(Column(column, BigInteger, nullable=False) for column in ("credits", "quantity", "lines")),
                  PrimaryKeyConstraint(*key), sqlite_with_rowid=False)
 
@@ -137,118 +154,119 @@ USAGE_BY_AGENT_DETAIL = _usage_rollup("usage_by_agent_detail", "agent_id", "span
 # the triggers log only changes to other lines, and the page adds its own lines and the
 # changes logged here in one pass, emptying this table before it commits.
 USAGE_CHANGE = Table(
-    "usage_change", Base.metadata,
+    "usage_change", METADATA,
     Column("id", Integer, primary_key=True),
     *(Column(name, kind, nullable=False) for name, kind in (
         ("hour", BigInteger), ("agent_id", Text), ("member_id", Text), ("activity", Text), ("model", Text),
         ("pool", Text), ("credits", BigInteger), ("quantity", BigInteger), ("lines", BigInteger))),
 )
-USAGE_ROLLUP_BATCH = Table("usage_rollup_batch", Base.metadata, Column("after_rowid", Integer, primary_key=True))
+USAGE_ROLLUP_BATCH = Table("usage_rollup_batch", METADATA, Column("after_rowid", Integer, primary_key=True))
 
 
-class ConversationRow(Base):
-    __tablename__ = "conversations"
-    id: Mapped[str] = mapped_column(Text, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    agent_id: Mapped[str] = mapped_column(Text)
-    visitor_id: Mapped[str] = mapped_column(Text)
-    channel: Mapped[str | None] = mapped_column(Text)
-    country: Mapped[str | None] = mapped_column(Text)
-    started_at: Mapped[int] = mapped_column(BigInteger)
-    last_activity_at: Mapped[int] = mapped_column(BigInteger)
-    visitor_messages: Mapped[int] = mapped_column(Integer)
-    agent_messages: Mapped[int] = mapped_column(Integer)
-    unanswered: Mapped[int] = mapped_column(Integer)
-    response_ms_total: Mapped[int] = mapped_column(BigInteger)
-    feedback_up: Mapped[int] = mapped_column(Integer)
-    feedback_down: Mapped[int] = mapped_column(Integer)
-    credits: Mapped[int | None] = mapped_column(BigInteger)
-
-    __table_args__ = (
-        Index(None, "started_at", "agent_id"),
-        Index(None, "agent_id", "last_activity_at"),
-        Index(None, "visitor_id", "started_at", "agent_id"),  # distinct visitors, in order and without the rows
-    )
+ConversationRow = _model(
+    "conversations",
+    Column("id", Text, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("agent_id", Text, nullable=False),
+    Column("visitor_id", Text, nullable=False),
+    Column("channel", Text),
+    Column("country", Text),
+    Column("started_at", BigInteger, nullable=False),
+    Column("last_activity_at", BigInteger, nullable=False),
+    Column("visitor_messages", Integer, nullable=False),
+    Column("agent_messages", Integer, nullable=False),
+    Column("unanswered", Integer, nullable=False),
+    Column("response_ms_total", BigInteger, nullable=False),
+    Column("feedback_up", Integer, nullable=False),
+    Column("feedback_down", Integer, nullable=False),
+    Column("credits", BigInteger),
+    Index(None, "started_at", "agent_id"),
+    Index(None, "agent_id", "last_activity_at"),
+    Index(None, "visitor_id", "started_at", "agent_id"),  # distinct visitors, in order and without the rows
+)
 
 
-class UnansweredQuestionRow(Base):
-    __tablename__ = "unanswered_questions"
-    id: Mapped[str] = mapped_column(Text, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    agent_id: Mapped[str] = mapped_column(Text)
-    conversation_id: Mapped[str | None] = mapped_column(Text)
-    asked_at: Mapped[int] = mapped_column(BigInteger)
-    question: Mapped[str] = mapped_column(Text)
-
-    __table_args__ = (Index(None, "agent_id", "asked_at"),)
-
-
-class CreditTransactionRow(Base):
-    __tablename__ = "credit_transactions"
-    id: Mapped[str] = mapped_column(Text, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    occurred_at: Mapped[int] = mapped_column(BigInteger, index=True)
-    kind: Mapped[str] = mapped_column(Text)
-    pool: Mapped[str] = mapped_column(Text)
-    credits: Mapped[int] = mapped_column(BigInteger)
-    paid_amount: Mapped[int | None] = mapped_column(BigInteger)
-    paid_currency: Mapped[str | None] = mapped_column(String(3))
-    note: Mapped[str | None] = mapped_column(Text)
+UnansweredQuestionRow = _model(
+    "unanswered_questions",
+    Column("id", Text, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("agent_id", Text, nullable=False),
+    Column("conversation_id", Text),
+    Column("asked_at", BigInteger, nullable=False),
+    Column("question", Text, nullable=False),
+    Index(None, "agent_id", "asked_at"),
+)
 
 
-class SubscriptionRow(Base):
-    __tablename__ = "subscriptions"
-    id: Mapped[str] = mapped_column(Text, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    agent_id: Mapped[str] = mapped_column(Text, index=True)
-    subscriber_id: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(Text)
-    interval: Mapped[str] = mapped_column(Text)
-    price_amount: Mapped[int] = mapped_column(BigInteger)
-    price_currency: Mapped[str] = mapped_column(String(3))
-    started_at: Mapped[int] = mapped_column(BigInteger)
-    current_period_end: Mapped[int | None] = mapped_column(BigInteger)
-    canceled_at: Mapped[int | None] = mapped_column(BigInteger)
+CreditTransactionRow = _model(
+    "credit_transactions",
+    Column("id", Text, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("occurred_at", BigInteger, index=True, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("pool", Text, nullable=False),
+    Column("credits", BigInteger, nullable=False),
+    Column("paid_amount", BigInteger),
+    Column("paid_currency", String(3)),
+    Column("note", Text),
+)
 
 
-class TransactionRow(Base):
-    __tablename__ = "transactions"
-    id: Mapped[str] = mapped_column(Text, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger)
-    agent_id: Mapped[str] = mapped_column(Text, index=True)
-    subscription_id: Mapped[str | None] = mapped_column(Text)
-    subscriber_id: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(Text)
-    amount: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
-    fee_amount: Mapped[int | None] = mapped_column(BigInteger)
-    fee_currency: Mapped[str | None] = mapped_column(String(3))
+SubscriptionRow = _model(
+    "subscriptions",
+    Column("id", Text, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("agent_id", Text, index=True, nullable=False),
+    Column("subscriber_id", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("interval", Text, nullable=False),
+    Column("price_amount", BigInteger, nullable=False),
+    Column("price_currency", String(3), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("current_period_end", BigInteger),
+    Column("canceled_at", BigInteger),
+)
 
 
-class FeedCursor(Base):
-    """Where each feed stands; written in the same transaction as the page it follows."""
+TransactionRow = _model(
+    "transactions",
+    Column("id", Text, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("agent_id", Text, index=True, nullable=False),
+    Column("subscription_id", Text),
+    Column("subscriber_id", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("fee_amount", BigInteger),
+    Column("fee_currency", String(3)),
+)
 
-    __tablename__ = "feed_cursors"
-    feed: Mapped[str] = mapped_column(Text, primary_key=True)
-    after_seq: Mapped[int] = mapped_column(BigInteger, default=0)
-    restarts: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+# Where each feed stands; written in the same transaction as the page it follows.
+FeedCursor = _model(
+    "feed_cursors",
+    Column("feed", Text, primary_key=True),
+    Column("after_seq", BigInteger, default=0, nullable=False),
+    Column("restarts", Integer, default=0, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
 
 
-class SyncRun(Base):
-    """One row per sync attempt: what the status bar and "what changed" read."""
-
-    __tablename__ = "sync_runs"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    started_at: Mapped[int] = mapped_column(BigInteger)
-    finished_at: Mapped[int | None] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(Text)  # running, ok, failed, cancelled
-    records: Mapped[int] = mapped_column(BigInteger, default=0)
-    error: Mapped[str | None] = mapped_column(Text)
-    changed_from_hour: Mapped[int | None] = mapped_column(BigInteger)
-    changed_to_hour: Mapped[int | None] = mapped_column(BigInteger)
+# One row per sync attempt: what the status bar and "what changed" read.
+SyncRun = _model(
+    "sync_runs",
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+    Column("status", Text, nullable=False),  # running, ok, failed, cancelled
+    Column("records", BigInteger, default=0, nullable=False),
+    Column("error", Text),
+    Column("changed_from_hour", BigInteger),
+    Column("changed_to_hour", BigInteger),
+)
 
 
 FEED_TABLES = {
@@ -263,48 +281,48 @@ FEED_TABLES = {
 
 # ---- what we own for watching the spend: budgets, alert rules, fired alerts, what was seen ----
 
-class Budget(Base):
-    """A budget per billing period, in credits: for the organization (ORG_BUDGET) or one agent (its id)."""
-
-    __tablename__ = "budgets"
-    subject: Mapped[str] = mapped_column(Text, primary_key=True)
-    credits: Mapped[int] = mapped_column(BigInteger)
-
-
-class AlertRule(Base):
-    """The user's choice for one alert rule; a rule without a row uses its defaults."""
-
-    __tablename__ = "alert_rules"
-    rule: Mapped[str] = mapped_column(Text, primary_key=True)
-    enabled: Mapped[bool] = mapped_column(Boolean)
-    threshold: Mapped[int | None] = mapped_column(BigInteger)
+# A budget per billing period, in credits: for the organization (ORG_BUDGET) or one agent (its id).
+Budget = _model(
+    "budgets",
+    Column("subject", Text, primary_key=True),
+    Column("credits", BigInteger, nullable=False),
+)
 
 
-class AlertRow(Base):
-    """One fired alert. `cleared_at` is set once its condition no longer holds: the key may fire again."""
-
-    __tablename__ = "alerts"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(Text, index=True)
-    rule: Mapped[str] = mapped_column(Text)
-    fired_at: Mapped[int] = mapped_column(BigInteger, index=True)
-    cleared_at: Mapped[int | None] = mapped_column(BigInteger)
-    title: Mapped[str] = mapped_column(Text)
-    detail: Mapped[str] = mapped_column(Text)
-    panel: Mapped[str] = mapped_column(Text)
+# The user's choice for one alert rule; a rule without a row uses its defaults.
+AlertRule = _model(
+    "alert_rules",
+    Column("rule", Text, primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("threshold", BigInteger),
+)
 
 
-class SeenHour(Base):
-    """Each hour's usage total as of the last check: which old days later lines or refunds revised."""
+# One fired alert. `cleared_at` is set once its condition no longer holds: the key may fire again.
+AlertRow = _model(
+    "alerts",
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", Text, index=True, nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("fired_at", BigInteger, index=True, nullable=False),
+    Column("cleared_at", BigInteger),
+    Column("title", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("panel", Text, nullable=False),
+)
 
-    __tablename__ = "seen_hours"
-    hour: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    credits: Mapped[int] = mapped_column(BigInteger)
+
+# Each hour's usage total as of the last check: which old days later lines or refunds revised.
+SeenHour = _model(
+    "seen_hours",
+    Column("hour", BigInteger, primary_key=True),
+    Column("credits", BigInteger, nullable=False),
+)
 
 
-class SeenCount(Base):
-    """Counts and instants as of the last check (conversations, payments, when it ran)."""
-
-    __tablename__ = "seen_counts"
-    name: Mapped[str] = mapped_column(Text, primary_key=True)
-    value: Mapped[int] = mapped_column(BigInteger)
+# Counts and instants as of the last check (conversations, payments, when it ran).
+SeenCount = _model(
+    "seen_counts",
+    Column("name", Text, primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)

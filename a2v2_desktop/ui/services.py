@@ -227,13 +227,13 @@ class Services(QObject):
         which the window would otherwise wait for before its first paint."""
         self._close()
         if self.mode != WELCOME:
-            self.engine, _sessions = open_writable_cache(self.cache_location, upgrade=self.upgrade_cache)
+            self.engine = open_writable_cache(self.cache_location, upgrade=self.upgrade_cache)
         self._opened()
 
     def activate_read_only(self, reason: str) -> None:
         """Show the current cache without writing it (no sync, no timer, no demo server); raises CacheError."""
         self._close()
-        self.engine, _sessions = open_cache_read_only(self.cache_location)
+        self.engine = open_cache_read_only(self.cache_location)
         self.read_only = reason
         self._opened()
 

@@ -37,7 +37,7 @@ class OrgSyncWorker(SyncWorker):
 
     def run(self) -> None:
         try:
-            self.engine, _sessions = open_cache(self.location)
+            self.engine = open_cache(self.location)
         except Exception as error:  # a foreign or newer cache: that organization fails, the others go on
             self.failed.emit(describe_failure(error))
             return

@@ -92,7 +92,7 @@ def synced_template(tmp_path_factory):
     """One real sync of the seed-7 demo (fixed clock) over HTTP; tests copy the file."""
     folder = tmp_path_factory.mktemp("template")
     path = folder / "cache.sqlite"
-    engine, _ = open_cache(path)
+    engine = open_cache(path)
     server = demo_server()
     try:
         with ApiClient(server.base_url, DEMO_CREDENTIALS) as client:

@@ -230,5 +230,5 @@ def test_a_second_backup_never_overwrites_the_first(tmp_path):
         backups.append(back_up_and_rebuild(cache))
     assert backups[0] != backups[1]
     assert [backup.read_bytes() for backup in backups] == [b"first bad file", b"second bad file"]
-    engine, _ = open_cache(cache)  # the rebuilt cache opens as a normal one
+    engine = open_cache(cache)  # the rebuilt cache opens as a normal one
     engine.dispose()

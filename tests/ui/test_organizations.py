@@ -109,7 +109,7 @@ def b_in_background(make_app, account_settings, two_servers, qtbot, settle, now)
 
 
 def write_cache(location, change) -> None:
-    engine, _ = open_cache(location)
+    engine = open_cache(location)
     try:
         with engine.begin() as connection:
             change(connection)
@@ -118,7 +118,7 @@ def write_cache(location, change) -> None:
 
 
 def b_alerts(tmp_path) -> list:
-    engine, _ = open_cache(tmp_path / "orgs" / B_PROFILE / "cache.sqlite")
+    engine = open_cache(tmp_path / "orgs" / B_PROFILE / "cache.sqlite")
     try:
         with engine.connect() as connection:
             return watch_store.recent_alerts(connection)
@@ -166,7 +166,7 @@ def shown_spend(window, services) -> tuple[str, int]:
 
 
 def cache_org_names(location) -> list[str]:
-    engine, _ = open_cache(location)
+    engine = open_cache(location)
     try:
         with engine.connect() as connection:
             return [queries.organization(connection).name]

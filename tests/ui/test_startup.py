@@ -16,10 +16,11 @@ from a2v2_desktop.ui.panels.analytics import AnalyticsPanel
 from a2v2_desktop.ui.workers import TaskRunner
 from tests.ui.conftest import demo_server
 
-# Loaded only by a sync, a connection check, a statement, a print or PDF, or a panel the user opens.
+# Loaded only by a sync, a connection check, a statement, a print or PDF, or a panel the user opens;
+# SQLAlchemy's ORM by none of them (the cache's tables are Core tables).
 DEFERRED = ("httpx", "pydantic", "alembic", "a2v2_desktop.api.client", "a2v2_desktop.sync.engine",
             "a2v2_desktop.standin.generator", "a2v2_desktop.ui.panels.analytics", "a2v2_desktop.ui.panels.settings",
-            "a2v2_desktop.printing.pdf")
+            "a2v2_desktop.printing.pdf", "sqlalchemy.orm")
 
 OPEN_WINDOW = """
 import gc, os, sys
