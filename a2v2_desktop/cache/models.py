@@ -132,7 +132,8 @@ def _usage_rollup(name: str, *key: str) -> Table:
     edges (`cache.rollups`), so no zone is baked in. `lines` counts the lines summed: a key
     whose lines all moved elsewhere keeps a row with lines 0, which reads as absent. The
     member of visitors' traffic (no member) and a line without a model are '' (a key column
-    cannot be NULL). Bare tables (no `Model`): only `cache.rollups` reads them, in SQL of its own.
+    cannot be NULL). Bare tables (no `Model`): `cache.rollups` reads them in SQL of its own,
+    the analytics queries through `table.c`.
     """
     columns = [Column(column, Integer if column == "span" else BigInteger if column == "start" else Text,
                       nullable=False) for column in key]
