@@ -124,8 +124,8 @@ UsageLine = _model(
 
 
 def _usage_rollup(name: str, *key: str) -> Table:
-    """Usage summed per key at two widths, kept in step with `usage` (triggers, and the sync in
-    each page's transaction), so views read a few thousand rows instead of millions of lines.
+    """Usage summed per key at two widths, kept in step with `usage` (triggers, and the sync once
+    per transaction, before it commits), so views read a few thousand rows instead of millions of lines.
 
     span 3600: one row per exact `hour` value; span 86400: one row per UTC day (`start` its
     midnight). A range of local days in any zone is whole UTC days plus the hours at its two
@@ -150,10 +150,10 @@ USAGE_BY_AGENT_DETAIL = _usage_rollup("usage_by_agent_detail", "agent_id", "span
 
 # A change to the usage lines waiting to be added to the rollups. Triggers on `usage` write
 # one row per line inserted (+), replaced (- old, + new) or deleted (-), so the rollups stay
-# exact whoever writes; another trigger adds each at once. A sync page instead claims the
-# lines it inserts (a row in usage_rollup_batch: lines with a higher rowid are the page's):
-# the triggers log only changes to other lines, and the page adds its own lines and the
-# changes logged here in one pass, emptying this table before it commits.
+# exact whoever writes; another trigger adds each at once. A sync transaction instead claims
+# the lines it inserts (a row in usage_rollup_batch: lines with a higher rowid are its own):
+# the triggers log only changes to other lines, and the transaction adds its own lines and
+# the changes logged here in one pass, emptying this table before it commits.
 USAGE_CHANGE = Table(
     "usage_change", METADATA,
     Column("id", Integer, primary_key=True),
