@@ -19,7 +19,7 @@ from a2v2_desktop.api.records import FEEDS, parse_feed_columns
 from a2v2_desktop.cache.db import open_cache
 from a2v2_desktop.cache.writes import Batch
 from a2v2_desktop.sync.engine import SyncEngine
-from a2v2_desktop.sync.rows import column_rows, feed_columns
+from a2v2_desktop.sync.rows import column_values, feed_columns
 from bench.standin import CREDENTIALS
 from bench.stats import Figure
 from bench.sync import HEADERS, feed_pages
@@ -80,9 +80,15 @@ def _remove(cache: Path) -> None:
         path.unlink()
 
 
+def _values(feed: str, body: bytes, after: int) -> list:
+    """A page's values as the sync makes them, row after row."""
+    return column_values(feed, parse_feed_columns(feed, body, after).columns)
+
+
 def _rows(feed: str, body: bytes, after: int) -> list[tuple]:
-    """A page's rows as the sync makes them."""
-    return column_rows(feed, parse_feed_columns(feed, body, after).columns)
+    """A page's rows, one tuple each, for executemany."""
+    values, width = _values(feed, body, after), len(feed_columns(feed))
+    return [tuple(values[at:at + width]) for at in range(0, len(values), width)]
 
 
 def stdlib_rate(captured: Captured, work: Path) -> float:
@@ -110,7 +116,7 @@ def held_pages(captured: Captured, work: Path) -> str:
     body = next(body for feed, _after, body in captured.feed_bodies() if feed == "usage")
     cache = work / "memory.sqlite"
     tracemalloc.start()
-    page = Batch(feed_columns("usage"), _rows("usage", body, 0))  # a page as the sync holds it
+    page = Batch(feed_columns("usage"), _values("usage", body, 0))  # a page as the sync holds it
     one_page = tracemalloc.get_traced_memory()[0]
     del page
     tracemalloc.reset_peak()

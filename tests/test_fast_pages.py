@@ -17,7 +17,7 @@ from a2v2_desktop.api.errors import ResponseTooLarge
 from a2v2_desktop.cache import writes
 from a2v2_desktop.domain.times import parse_rfc3339
 from a2v2_desktop.standin.generator import DemoOrg, OrgSpec
-from a2v2_desktop.sync.rows import column_rows, feed_columns
+from a2v2_desktop.sync.rows import column_values, feed_columns
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 ORG = DemoOrg(OrgSpec(seed=3, agents=6, members=4, days=40), now=NOW)
@@ -64,9 +64,15 @@ def slowly(feed: str, body: bytes, limit: int) -> rec.FeedColumns:
 
 
 def as_batch(feed: str, page: rec.FeedColumns) -> tuple:
-    """The write-ready batch of a page: its rows, count and envelope."""
-    batch = writes.Batch(feed_columns(feed), column_rows(feed, page.columns))
-    return batch.rows, page.count, page.has_more, page.next_after_seq
+    """The write-ready batch of a page: its values, count and envelope."""
+    batch = writes.Batch(feed_columns(feed), column_values(feed, page.columns))
+    return batch.values, batch.count, page.has_more, page.next_after_seq
+
+
+def rows_of(feed: str, columns: dict[str, list]) -> list[tuple]:
+    """column_values cut back into one tuple per record."""
+    values, width = column_values(feed, columns), len(feed_columns(feed))
+    return [tuple(values[at:at + width]) for at in range(0, len(values), width)]
 
 
 def replaced(value: dict, key: str, new: Any) -> dict:
@@ -119,7 +125,7 @@ def test_ordinary_pages_are_read_by_column_not_declined(feed):
     page = rec._read_columns(feed, body, 5000)
     assert (page.count, page.has_more, page.next_after_seq) == (len(SAMPLES[feed]), True, SAMPLES[feed][-1]["seq"])
     records = rec.parse_feed_page(feed, body, 0)[0]
-    assert column_rows(feed, page.columns) == column_rows(feed, rec.record_columns(feed, records))
+    assert column_values(feed, page.columns) == column_values(feed, rec.record_columns(feed, records))
 
 
 @pytest.mark.parametrize("feed", rec.FEEDS)
@@ -127,7 +133,7 @@ def test_rows_put_every_field_in_its_column_and_money_in_amount_and_currency(fee
     records = rec.parse_feed_page(feed, json.dumps({"data": SAMPLES[feed], "has_more": False,
                                                     "next_after_seq": 1}).encode(), 0)[0]
     columns = feed_columns(feed)
-    for record, row in zip(records, column_rows(feed, rec.record_columns(feed, records)), strict=True):
+    for record, row in zip(records, rows_of(feed, rec.record_columns(feed, records)), strict=True):
         flat = {}
         for name, value in record.model_dump().items():
             if isinstance(value, dict):  # Money: "amount" and "currency" of transactions, "<field>_..." elsewhere

@@ -44,7 +44,7 @@ def write_pages(engine, pages: list[list[tuple]]) -> list[tuple[int, int] | None
     spans = []
     for page in pages:
         with engine.begin() as connection:
-            writes.claim_usage(connection, writes.Batch(COLUMNS, [line_row(line) for line in page]))
+            writes.claim_usage(connection, writes.Batch(COLUMNS, [value for line in page for value in line_row(line)]))
             spans.append(writes.fold_usage(connection))
     return spans
 
@@ -55,7 +55,7 @@ def write_pages_together(engine, pages: list[list[tuple]], undone: int | None) -
     with engine.begin() as connection:
         for index, page in enumerate(pages):
             savepoint = connection.begin_nested()
-            writes.claim_usage(connection, writes.Batch(COLUMNS, [line_row(line) for line in page]))
+            writes.claim_usage(connection, writes.Batch(COLUMNS, [value for line in page for value in line_row(line)]))
             savepoint.rollback() if index == undone else savepoint.commit()
         return writes.fold_usage(connection)
 

@@ -72,7 +72,7 @@ def test_a_page_past_one_statement_is_written_whole_in_even_parts_the_highest_se
         sent = []
         event.listen(connection, "before_cursor_execute", lambda *call: sent.append(len(call[3])))
         with connection.begin():
-            writes.claim_usage(connection, writes.Batch(feed_columns("usage"), rows))
+            writes.claim_usage(connection, writes.Batch(feed_columns("usage"), [value for row in rows for value in row]))
             writes.fold_usage(connection)
         held = connection.exec_driver_sql("SELECT id, seq, credits FROM usage ORDER BY id").all()
         assert held == [("u1", 6, 600), ("u2", 7, 200), ("u3", 2, 300), ("u4", 3, 400), ("u5", 4, 500)]

@@ -3,7 +3,7 @@
 Only the sync engine writes, from one thread; every function here runs inside the
 caller's transaction so a page and its cursor commit together.
 
-A page of rows (`Batch`) reaches SQLite as plain parameters, a few hundred rows per
+A page of rows (`Batch`) reaches SQLite as plain parameters, thousands of rows per
 INSERT. Binding rows one by one (SQLAlchemy dicts, or even the driver's executemany)
 costs more than the insert, and executemany hands the GIL back and forth around every
 row, which crawls while the next page is parsed on another thread; reading the rows out
@@ -15,7 +15,6 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, Table, select, update
@@ -34,13 +33,18 @@ ROWS_PER_STATEMENT = 5000
 
 @dataclass(frozen=True)
 class Batch:
-    """A page of rows in column order, made on the sync's fetch side, written here.
+    """A page of rows, made on the sync's fetch side, written here: `values` holds them one after another,
+    each in `columns` order (no tuple per row, and nothing to flatten before binding).
 
     The driver refuses an integer beyond 64 bits (OverflowError, never a float) when the rows
     are bound, inside the page's transaction, so nothing of such a page is written."""
 
     columns: tuple[str, ...]
-    rows: list[tuple]
+    values: list
+
+    @property
+    def count(self) -> int:
+        return len(self.values) // len(self.columns)
 
 
 @lru_cache(maxsize=64)
@@ -68,14 +72,16 @@ def _upsert(connection: Connection, table: str, rows: Batch) -> None:
     """Insert new ids and replace held ones with higher seqs, many rows per statement: SQLite
     then steps once per few thousand rows (the GIL changes hands once, not once per row) and
     reads plain parameters (reading each row back out of JSON costs more than the insert)."""
-    count = _rows_per_statement(connection, len(rows.columns), len(rows.rows))
+    width = len(rows.columns)
+    step = width * _rows_per_statement(connection, width, rows.count)
     mark = rollups.marks(connection, 1)
-    if count == 1:
-        connection.exec_driver_sql(_upsert_sql(table, rows.columns, 1, mark), rows.rows)
+    if step == width:
+        each = [tuple(rows.values[start:start + width]) for start in range(0, len(rows.values), width)]
+        connection.exec_driver_sql(_upsert_sql(table, rows.columns, 1, mark), each)
         return
-    for start in range(0, len(rows.rows), count):
-        part = rows.rows[start:start + count]
-        connection.exec_driver_sql(_upsert_sql(table, rows.columns, len(part), mark), tuple(chain.from_iterable(part)))
+    for start in range(0, len(rows.values), step):
+        part = tuple(rows.values[start:start + step])
+        connection.exec_driver_sql(_upsert_sql(table, rows.columns, len(part) // width, mark), part)
 
 
 def set_page_cache(connection: Connection, size: int) -> int | None:
@@ -97,14 +103,14 @@ def begin_writing(connection: Connection) -> None:
 
 def upsert_versioned(connection: Connection, table: Table, rows: Batch) -> None:
     """Upsert a page of feed rows into a feed table."""
-    if rows.rows:
+    if rows.values:
         _upsert(connection, table.name, rows)
 
 
 def claim_usage(connection: Connection, rows: Batch) -> None:
     """Upsert usage lines, claimed by the transaction: the rollups take them at `fold_usage`, which must
     run before the transaction commits."""
-    if rows.rows:
+    if rows.values:
         rollups.hold_changes(connection)
         _upsert(connection, "usage", rows)
 

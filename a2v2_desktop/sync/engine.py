@@ -28,7 +28,7 @@ from a2v2_desktop.api.errors import ApiError, Cancelled, CursorExpired
 from a2v2_desktop.cache import writes
 from a2v2_desktop.cache.db import describe_write_error
 from a2v2_desktop.cache.models import FEED_TABLES, Agent, Member
-from a2v2_desktop.sync.rows import agent_row, billing_row, column_rows, feed_columns, member_row, organization_row
+from a2v2_desktop.sync.rows import agent_row, billing_row, column_values, feed_columns, member_row, organization_row
 from a2v2_desktop.sync.writer import PageWriter
 
 log = logging.getLogger(__name__)
@@ -275,7 +275,7 @@ class SyncEngine:
         if page.count and feed in FEED_TIME:
             instants = page.columns[FEED_TIME[feed]]
             span = (min(instants), max(instants))
-        rows = writes.Batch(feed_columns(feed), column_rows(feed, page.columns))
+        rows = writes.Batch(feed_columns(feed), column_values(feed, page.columns))
         return _Page(feed, rows, page.has_more, page.next_after_seq, span)
 
     def _restart_feed(self, feed: str) -> int:
@@ -296,7 +296,7 @@ class SyncEngine:
                 f"A {page.feed} record on the page up to seq {page.next_after_seq} holds a value the cache cannot "
                 f"store ({_short(error)}); nothing from that page was saved. If it keeps happening, tell A2V2 support."
             ) from error
-        return _Written(page.feed, len(page.rows.rows), page.span)
+        return _Written(page.feed, page.rows.count, page.span)
 
     @staticmethod
     def _upsert(connection: Connection, page: _Page) -> None:

@@ -1,8 +1,11 @@
 """API records to cache rows: flattening Money into amount/currency columns.
 
-Feed rows are tuples in the table's column order, zipped in C from a page's columns
-(`rec.FeedColumns`): building a dict per record and binding it through SQLAlchemy costs
-more than the validation itself.
+A feed page's rows are one list of values, row after row in the table's column order, laid
+out in C from the page's columns (`rec.FeedColumns`): building a dict per record and binding
+it through SQLAlchemy costs more than the validation itself, and a tuple per row (then
+flattened for SQLite's multi-row INSERT) held the GIL for about 10 ms of each 5,000-line page
+(the usage feed alone, 200 pages over HTTP, medians of 6 alternating runs: 47,328 → 49,044
+lines/s).
 """
 
 from __future__ import annotations
@@ -43,9 +46,14 @@ def _field_paths(feed: str) -> tuple[str, ...]:
     return tuple(nested.get(column, column) for column in feed_columns(feed))
 
 
-def column_rows(feed: str, columns: dict[str, list]) -> list[tuple]:
-    """A page's columns (`rec.FeedColumns.columns`) as row tuples in `feed_columns(feed)` order, zipped in C."""
-    return list(zip(*map(columns.__getitem__, _field_paths(feed))))
+def column_values(feed: str, columns: dict[str, list]) -> list:
+    """A page's columns (`rec.FeedColumns.columns`) as one list, row after row in `feed_columns(feed)`
+    order: the shape SQLite's multi-row INSERT binds, laid out by slice assignment in C."""
+    fields = [columns[path] for path in _field_paths(feed)]
+    values = [None] * (len(fields) * len(fields[0]))
+    for at, field in enumerate(fields):
+        values[at::len(fields)] = field
+    return values
 
 
 def agent_row(agent: rec.Agent) -> dict[str, Any]:
