@@ -90,17 +90,20 @@ def test_a_page_with_nothing_behind_it_commits_at_once(engine):
 
 
 def test_a_transaction_holds_at_most_pages_per_commit(engine):
-    pages = Pages(held=1)
+    """Each page is held until the next one waits, so the writer never runs out of pages: only the
+    limit (and the drain) ends a transaction."""
     count = PAGES_PER_COMMIT + 2
+    pages = Pages(holds=tuple(range(1, count + 1)))
     with writer_for(engine, pages) as writer:
-        writer.put(1)
-        assert pages.started.wait(10)
-        threading.Timer(0.2, pages.release.set).start()
-        for page in range(2, count + 1):
+        for page in range(1, count + 1):
             writer.put(page)
+            if page > 1:
+                pages.holds[page - 1].release.set()
+            assert pages.holds[page].started.wait(10)
+        pages.holds[count].release.set()
         writer.drain()
     assert pages.committed == list(range(1, count + 1)) and cursor(engine) == count
-    assert 2 <= len(engine.commits) <= count - PAGES_PER_COMMIT + 1
+    assert len(engine.commits) == 2
 
 
 def test_a_failed_page_keeps_the_pages_before_it_and_stops_the_ones_after(engine):
@@ -116,21 +119,36 @@ def test_a_failed_page_keeps_the_pages_before_it_and_stops_the_ones_after(engine
     assert pages.committed == [1] and cursor(engine) == 1  # page 2's cursor went with its savepoint
 
 
+def settings_of(connection) -> tuple[int, int]:
+    """The connection's page cache and WAL checkpoint settings."""
+    return tuple(connection.exec_driver_sql(f"PRAGMA {name}").scalar() for name in ("cache_size", "wal_autocheckpoint"))
+
+
 def test_the_writer_syncs_with_a_larger_page_cache_and_gives_its_connection_back_as_it_came(engine):
+    """...and without checkpoints of its own: another thread copies its commits out of the WAL."""
     with engine.connect() as connection:
-        usual = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    sizes = []
+        usual = settings_of(connection)
+    settings = []
 
     def write(connection, page):
-        sizes.append(connection.exec_driver_sql("PRAGMA cache_size").scalar())
+        settings.append(settings_of(connection))
+        connection.exec_driver_sql("CREATE TABLE filler (blob)")
+        connection.exec_driver_sql("INSERT INTO filler WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                                   "WHERE i < 100) SELECT zeroblob(2000) FROM n")  # some 50 pages of WAL
         return page
 
+    checkpoints = []
+    event.listen(engine, "before_cursor_execute", lambda *call: checkpoints.append(threading.current_thread().name)
+                 if "wal_checkpoint" in call[2] else None)
     with PageWriter(engine, write, lambda _page: None) as writer:
         writer.put(1)
         writer.drain()
-    assert sizes == [-PAGE_CACHE_KIB] != [usual]
+    assert settings == [(-PAGE_CACHE_KIB, 0)] and usual == (-2000, 1000)
+    assert checkpoints and set(checkpoints) == {"a2v2-cache-checkpointer"}
     with engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == usual
+        assert settings_of(connection) == usual
+        _busy, in_wal, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+        assert in_wal == copied  # the checkpointer left nothing to copy
 
 
 def test_before_commit_runs_last_in_each_transaction_and_its_receipt_follows_the_pages(engine):

@@ -84,14 +84,21 @@ def _upsert(connection: Connection, table: str, rows: Batch) -> None:
         connection.exec_driver_sql(_upsert_sql(table, rows.columns, len(part) // width, mark), part)
 
 
-def set_page_cache(connection: Connection, size: int) -> int | None:
-    """Set this connection's SQLite `PRAGMA cache_size` (negative: KiB, positive: pages); the size it
-    had. Other databases have no such setting: nothing is done and None returned."""
+def swap_setting(connection: Connection, name: str, value: int) -> int | None:
+    """Set this connection's SQLite `PRAGMA name` (cache_size, wal_autocheckpoint) to an integer; the
+    value it had. Other databases have no such settings: nothing is done and None returned."""
     if connection.dialect.name != "sqlite":
         return None
-    previous = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.exec_driver_sql(f"PRAGMA cache_size = {int(size)}")
+    previous = connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+    connection.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
     return previous
+
+
+def checkpoint(connection: Connection) -> None:
+    """Copy what the WAL holds into the database file, as far as readers allow, without waiting for
+    any (SQLite's PASSIVE checkpoint). Other databases have nothing to do."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def begin_writing(connection: Connection) -> None:
