@@ -125,30 +125,50 @@ def settings_of(connection) -> tuple[int, int]:
 
 
 def test_the_writer_syncs_with_a_larger_page_cache_and_gives_its_connection_back_as_it_came(engine):
-    """...and without checkpoints of its own: another thread copies its commits out of the WAL."""
+    """...and once pages queue up, without checkpoints of its own: another thread copies its commits out
+    of the WAL, the last one before the writer closes."""
     with engine.connect() as connection:
         usual = settings_of(connection)
+    pages = Pages(holds=(1,))
     settings = []
 
     def write(connection, page):
         settings.append(settings_of(connection))
-        connection.exec_driver_sql("CREATE TABLE filler (blob)")
-        connection.exec_driver_sql("INSERT INTO filler WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-                                   "WHERE i < 100) SELECT zeroblob(2000) FROM n")  # some 50 pages of WAL
-        return page
+        connection.exec_driver_sql(f"CREATE TABLE filler_{page} (blob)")
+        connection.exec_driver_sql(f"INSERT INTO filler_{page} WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+                                   "SELECT i + 1 FROM n WHERE i < 100) SELECT zeroblob(2000) FROM n")  # 50 pages of WAL
+        return pages.write(connection, page)
 
     checkpoints = []
     event.listen(engine, "before_cursor_execute", lambda *call: checkpoints.append(threading.current_thread().name)
                  if "wal_checkpoint" in call[2] else None)
-    with PageWriter(engine, write, lambda _page: None) as writer:
+    with PageWriter(engine, write, pages.committed.append) as writer:
         writer.put(1)
+        assert pages.holds[1].started.wait(10)
+        writer.put(2)  # queues up behind page 1: the two share a transaction
+        pages.holds[1].release.set()
         writer.drain()
-    assert settings == [(-PAGE_CACHE_KIB, 0)] and usual == (-2000, 1000)
+        writer.put(3)
+        writer.drain()
+    assert usual == (-2000, 1000)
+    assert settings == [(-PAGE_CACHE_KIB, 1000), (-PAGE_CACHE_KIB, 1000), (-PAGE_CACHE_KIB, 0)]
     assert checkpoints and set(checkpoints) == {"a2v2-cache-checkpointer"}
     with engine.connect() as connection:
         assert settings_of(connection) == usual
         _busy, in_wal, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
         assert in_wal == copied  # the checkpointer left nothing to copy
+
+
+def test_a_small_sync_leaves_checkpoints_to_sqlite(engine):
+    """A page at a time (an incremental sync): no checkpointer, whose flushes would only add to its time."""
+    checkpoints = []
+    event.listen(engine, "before_cursor_execute", lambda *call: checkpoints.append(1) if "wal_checkpoint" in call[2] else None)
+    pages = Pages()
+    with writer_for(engine, pages) as writer:
+        for page in (1, 2, 3):
+            writer.put(page)
+            writer.drain()
+    assert pages.committed == [1, 2, 3] and len(engine.commits) == 3 and checkpoints == []
 
 
 def test_before_commit_runs_last_in_each_transaction_and_its_receipt_follows_the_pages(engine):
