@@ -46,7 +46,8 @@ PAGE_CACHE_KIB = 32 * 1024
 
 class _Checkpointer:
     """Copies the WAL into the database file on a thread and connection of its own, after each commit,
-    once pages queue up for the writer (a transaction held more than one): a large sync.
+    once pages queue up for the writer (a page is handed over while the one before is being written):
+    a large sync.
 
     SQLite checkpoints on the committing connection by default (every 1,000 pages of WAL): the writer
     would copy the pages and wait for the disk to flush them while the next page waits. A small sync
@@ -108,6 +109,7 @@ class PageWriter:
         self._handed: deque[Future] = deque()
         self._lock = threading.Lock()
         self._waiting = 0  # pages handed over whose write has not started
+        self._queued = False  # a page was handed over while one before it was still being written
         self._connection: Connection | None = None
         self._usual_settings: dict[str, int | None] = {}
         self._checkpointer: _Checkpointer | None = None
@@ -123,6 +125,7 @@ class PageWriter:
             self._handed.popleft().result()
         with self._lock:
             self._waiting += 1
+            self._queued = self._queued or any(not handed.done() for handed in self._handed)
         self._handed.append(self._executor.submit(self._write, page))
 
     def drain(self) -> None:
@@ -198,7 +201,7 @@ class PageWriter:
             self._failed = True
             connection.rollback()
             raise
-        if self._checkpointer is None and len(receipts) > 1 and connection.dialect.name == "sqlite":
+        if self._checkpointer is None and self._queued and connection.dialect.name == "sqlite":
             self._change_setting("wal_autocheckpoint", 0)
             self._checkpointer = _Checkpointer(self._engine)
         if self._checkpointer is not None:
