@@ -3,11 +3,14 @@ with its cursor, the pages before a failed one kept, and nothing written after i
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
+from a2v2_desktop.cache import writes
 from a2v2_desktop.cache.db import open_cache
 from a2v2_desktop.sync.writer import PAGE_CACHE_KIB, PAGES_PER_COMMIT, PageWriter
 
@@ -196,3 +199,19 @@ def test_before_commit_runs_last_in_each_transaction_and_its_receipt_follows_the
     assert folds == [2, 3]  # after each transaction's last page; page 4 was undone before the second
     with engine.connect() as connection:
         assert connection.execute(text("SELECT after_seq, restarts FROM feed_cursors")).one() == (3, 2)
+
+
+def test_a_checkpoint_that_fails_is_logged_and_the_pages_are_still_committed(engine, monkeypatch, caplog):
+    def refuse(_connection):
+        raise OperationalError("PRAGMA wal_checkpoint(PASSIVE)", (), sqlite3.OperationalError("disk I/O error"))
+
+    monkeypatch.setattr(writes, "checkpoint", refuse)
+    pages = Pages(holds=(1,))
+    with writer_for(engine, pages) as writer:
+        writer.put(1)
+        assert pages.holds[1].started.wait(10)
+        writer.put(2)  # queues up: the checkpointer starts after the commit
+        pages.holds[1].release.set()
+        writer.drain()
+    assert pages.committed == [1, 2] and cursor(engine) == 2
+    assert "the cache's WAL was not checkpointed: (sqlite3.OperationalError) disk I/O error" in caplog.text
