@@ -80,20 +80,14 @@ def _remove(cache: Path) -> None:
         path.unlink()
 
 
-def _values(feed: str, body: bytes, after: int) -> list:
-    """A page's values as the sync makes them, row after row."""
-    return column_values(feed, parse_feed_columns(feed, body, after).columns)
-
-
-def _rows(feed: str, body: bytes, after: int) -> list[tuple]:
-    """A page's rows, one tuple each, for executemany."""
-    values, width = _values(feed, body, after), len(feed_columns(feed))
-    return [tuple(values[at:at + width]) for at in range(0, len(values), width)]
+def _batch(feed: str, body: bytes, after: int) -> Batch:
+    """A page as the sync makes it for the writer."""
+    return Batch(feed_columns(feed), column_values(feed, parse_feed_columns(feed, body, after).columns))
 
 
 def stdlib_rate(captured: Captured, work: Path) -> float:
     """Rows per second of sqlite3.executemany of the same rows into plain tables (no keys, no indexes)."""
-    pages = [(feed, _rows(feed, body, after)) for feed, after, body in captured.feed_bodies()]
+    pages = [(feed, _batch(feed, body, after).rows()) for feed, after, body in captured.feed_bodies()]
     path = work / "stdlib.sqlite"
     _remove(path)
     db = sqlite3.connect(path)
@@ -116,7 +110,7 @@ def held_pages(captured: Captured, work: Path) -> str:
     body = next(body for feed, _after, body in captured.feed_bodies() if feed == "usage")
     cache = work / "memory.sqlite"
     tracemalloc.start()
-    page = Batch(feed_columns("usage"), _values("usage", body, 0))  # a page as the sync holds it
+    page = _batch("usage", body, 0)  # a page as the sync holds it
     one_page = tracemalloc.get_traced_memory()[0]
     del page
     tracemalloc.reset_peak()

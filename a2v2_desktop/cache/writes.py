@@ -46,6 +46,11 @@ class Batch:
     def count(self) -> int:
         return len(self.values) // len(self.columns)
 
+    def rows(self) -> list[tuple]:
+        """The values cut back into a tuple per row (for drivers that take rows one by one)."""
+        width = len(self.columns)
+        return [tuple(self.values[start:start + width]) for start in range(0, len(self.values), width)]
+
 
 @lru_cache(maxsize=64)
 def _upsert_sql(table: str, columns: tuple[str, ...], count: int, mark: str) -> str:
@@ -76,8 +81,7 @@ def _upsert(connection: Connection, table: str, rows: Batch) -> None:
     step = width * _rows_per_statement(connection, width, rows.count)
     mark = rollups.marks(connection, 1)
     if step == width:
-        each = [tuple(rows.values[start:start + width]) for start in range(0, len(rows.values), width)]
-        connection.exec_driver_sql(_upsert_sql(table, rows.columns, 1, mark), each)
+        connection.exec_driver_sql(_upsert_sql(table, rows.columns, 1, mark), rows.rows())
         return
     for start in range(0, len(rows.values), step):
         part = tuple(rows.values[start:start + step])
